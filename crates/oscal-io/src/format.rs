@@ -1,0 +1,143 @@
+use std::fmt;
+use std::path::Path;
+
+use crate::{Error, Result};
+
+/// The serialisations of OSCAL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// XML.
+    Xml,
+    /// YAML.
+    Yaml,
+}
+
+impl Format {
+    /// The format a file name announces by its extension (`.json`, `.xml`, `.yaml`, `.yml`).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "xml" => Some(Format::Xml),
+            "yaml" | "yml" => Some(Format::Yaml),
+            _ => None,
+        }
+    }
+
+    /// The format of `bytes`, from their first significant character: `{` is JSON, `<` is
+    /// XML, and a YAML document start or mapping key is YAML. `None` when it is none of these.
+    pub fn sniff(bytes: &[u8]) -> Option<Format> {
+        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = &bytes[start..];
+        match rest[0] {
+            b'{' => Some(Format::Json),
+            b'<' => Some(Format::Xml),
+            b'-' if rest.starts_with(b"---") => Some(Format::Yaml),
+            b'%' | b'#' => Some(Format::Yaml),
+            c if c.is_ascii_alphabetic() || c == b'"' || c == b'\'' => {
+                let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                rest[..line_end].contains(&b':').then_some(Format::Yaml)
+            }
+            _ => None,
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xml => "xml",
+            Format::Yaml => "yaml",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Json => "JSON",
+            Format::Xml => "XML",
+            Format::Yaml => "YAML",
+        })
+    }
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The text of a document: checks that `bytes` are UTF-8 and not empty, and drops a UTF-8
+/// byte order mark. UTF-16 and UTF-32 (recognised by their byte order marks) are refused with
+/// the encoding named.
+pub fn decode_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+    const BOMS: [(&[u8], &str); 4] = [
+        (b"\x00\x00\xFE\xFF", "UTF-32 (big-endian)"),
+        (b"\xFF\xFE\x00\x00", "UTF-32 (little-endian)"),
+        (b"\xFE\xFF", "UTF-16 (big-endian)"),
+        (b"\xFF\xFE", "UTF-16 (little-endian)"),
+    ];
+    for (bom, encoding) in BOMS {
+        if bytes.starts_with(bom) {
+            return Err(Error::UnsupportedEncoding {
+                path: path.to_owned(),
+                encoding,
+            });
+        }
+    }
+    let bom_len = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
+    let bytes = &bytes[bom_len..];
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::NotUtf8 {
+        path: path.to_owned(),
+        offset: bom_len + e.valid_up_to(),
+    })?;
+    if text.trim_start().is_empty() {
+        return Err(Error::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_first_character() {
+        assert_eq!(Format::sniff(b"  \n{\"catalog\": {}}"), Some(Format::Json));
+        assert_eq!(
+            Format::sniff(b"\xEF\xBB\xBF<?xml version=\"1.0\"?>"),
+            Some(Format::Xml)
+        );
+        assert_eq!(Format::sniff(b"---\ncatalog:\n"), Some(Format::Yaml));
+        assert_eq!(Format::sniff(b"catalog:\n  uuid: x\n"), Some(Format::Yaml));
+        assert_eq!(Format::sniff(b"hello world"), None);
+        assert_eq!(Format::sniff(b"   "), None);
+    }
+
+    #[test]
+    fn decodes_utf8_and_refuses_the_rest() {
+        let path = Path::new("f.json");
+        assert_eq!(decode_text(path, b"\xEF\xBB\xBF{}").unwrap(), "{}");
+        assert!(matches!(
+            decode_text(path, b" \n\t"),
+            Err(Error::Empty { .. })
+        ));
+        assert!(matches!(
+            decode_text(path, b"{\"a\": \"\xC3\x28\"}"),
+            Err(Error::NotUtf8 { offset: 7, .. })
+        ));
+        assert!(matches!(
+            decode_text(path, b"\xFF\xFE{\x00"),
+            Err(Error::UnsupportedEncoding {
+                encoding: "UTF-16 (little-endian)",
+                ..
+            })
+        ));
+    }
+}

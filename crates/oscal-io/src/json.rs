@@ -1,0 +1,168 @@
+//! OSCAL JSON: typed documents and plain JSON values, with errors that locate the problem.
+
+use std::path::Path;
+
+use oscal_model::{Document, ModelKind};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{Error, Result, decode_text};
+
+/// Reads an OSCAL JSON document into the typed model.
+///
+/// On failure the error gives the line and column and, when a value does not fit the model,
+/// the JSON pointer of that value.
+pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Document> {
+    let text = decode_text(path, bytes)?;
+    match serde_json::from_str::<Document>(text) {
+        Ok(doc) => Ok(doc),
+        Err(err) => Err(locate(path, text, err)),
+    }
+}
+
+/// Reads JSON text into a plain value (for schema validation), with the same checks on
+/// encoding and emptiness as [`from_slice`].
+pub fn value_from_slice(path: &Path, bytes: &[u8]) -> Result<Value> {
+    let text = decode_text(path, bytes)?;
+    serde_json::from_str(text).map_err(|err| syntax_error(path, &err, String::new()))
+}
+
+/// The model a JSON value holds, from its root key.
+pub fn model_of(path: &Path, value: &Value) -> Result<ModelKind> {
+    let Some(object) = value.as_object() else {
+        return Err(Error::NotOscal {
+            path: path.to_owned(),
+            reason: format!("the root is {}, not an object", kind_of(value)),
+        });
+    };
+    let mut models = object.keys().filter(|key| key.as_str() != "$schema");
+    let Some(key) = models.next() else {
+        return Err(Error::NotOscal {
+            path: path.to_owned(),
+            reason: "the root object has no model property (such as \"catalog\")".into(),
+        });
+    };
+    let kind = ModelKind::from_root_key(key).ok_or_else(|| Error::NotOscal {
+        path: path.to_owned(),
+        reason: oscal_model::UnknownModel(key.clone()).to_string(),
+    })?;
+    if let Some(other) = models.next() {
+        return Err(Error::NotOscal {
+            path: path.to_owned(),
+            reason: format!("the root holds more than one property: {key:?} and {other:?}"),
+        });
+    }
+    Ok(kind)
+}
+
+/// Writes a document as pretty-printed JSON (two-space indent, trailing newline).
+pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(value).map_err(|e| Error::NotOscal {
+        path: Default::default(),
+        reason: format!("cannot serialise: {e}"),
+    })?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Turns a typed-parse failure into an error with a position and, for data errors, a pointer.
+/// The pointer needs a second, path-tracking parse, which runs only on this failure path.
+fn locate(path: &Path, text: &str, err: serde_json::Error) -> Error {
+    if err.classify() != serde_json::error::Category::Data {
+        return syntax_error(path, &err, String::new());
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, Document>(&mut de) {
+        Err(tracked) => {
+            let pointer = pointer_of(tracked.path());
+            syntax_error(path, tracked.inner(), pointer)
+        }
+        Ok(_) => syntax_error(path, &err, String::new()),
+    }
+}
+
+fn syntax_error(path: &Path, err: &serde_json::Error, pointer: String) -> Error {
+    let message = err.to_string();
+    // serde_json appends " at line L column C"; the position is reported separately.
+    let message = match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message,
+    };
+    Error::Json {
+        path: path.to_owned(),
+        line: err.line(),
+        column: err.column(),
+        pointer,
+        message,
+    }
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        pointer.push('/');
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"))
+            }
+            Segment::Unknown => pointer.push('?'),
+        }
+    }
+    pointer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CATALOG: &str = r#"{"catalog": {"uuid": "74c8ba1e-5cd4-4ad1-bbfd-d888e2f6c724",
+        "metadata": {"title": "Demo", "last-modified": "2024-01-01T00:00:00Z",
+        "version": "1", "oscal-version": "1.2.3"}, "controls": [{"id": "c1", "title": 7}]}}"#;
+
+    #[test]
+    fn data_errors_carry_a_pointer() {
+        let err = from_slice(Path::new("c.json"), CATALOG.as_bytes()).unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("c.json:3:"), "{text}");
+        assert!(
+            text.contains("at /catalog/controls/0/title: invalid type: integer `7`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let err = from_slice(Path::new("t.json"), b"{\"catalog\": {\n  \"uuid\": ").unwrap_err();
+        assert_eq!(err.to_string(), "t.json:2:10: EOF while parsing a value");
+    }
+
+    #[test]
+    fn model_of_names_the_root() {
+        let value: Value = serde_json::from_str(r#"{"$schema": "x", "profile": {}}"#).unwrap();
+        assert_eq!(
+            model_of(Path::new("p.json"), &value).unwrap(),
+            ModelKind::Profile
+        );
+        let value: Value = serde_json::from_str(r#"[1]"#).unwrap();
+        let err = model_of(Path::new("a.json"), &value)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "a.json: not an OSCAL document: the root is an array, not an object"
+        );
+    }
+}

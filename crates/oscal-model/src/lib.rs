@@ -1,0 +1,75 @@
+//! The OSCAL document model: every model of the OSCAL 1.2.3 release as plain Rust data.
+//!
+//! The structs in [`generated`] come from the official OSCAL JSON schema (see
+//! `scripts/generate_model.py`); [`Document`] is the root of any OSCAL file and names which
+//! model it holds. Field names follow Rust conventions and serialize to the OSCAL JSON names.
+//! This crate does no I/O: reading and writing JSON, XML and YAML lives in `oscal-io`.
+//!
+//! Reading is lossless: properties that the 1.2.3 release does not define (older or newer
+//! releases, extensions) are kept in each struct's `unrecognized` map and written back.
+//!
+//! ```
+//! use oscal_model::{Document, Model, ModelKind};
+//!
+//! let json = r#"{"catalog": {"uuid": "74c8ba1e-5cd4-4ad1-bbfd-d888e2f6c724",
+//!     "metadata": {"title": "Demo", "last-modified": "2024-01-01T00:00:00Z",
+//!                  "version": "1", "oscal-version": "1.2.3"}}}"#;
+//! let doc: Document = serde_json::from_str(json).unwrap();
+//! assert_eq!(doc.kind(), ModelKind::Catalog);
+//! let Model::Catalog(catalog) = &doc.model else { unreachable!() };
+//! assert_eq!(catalog.metadata.title, "Demo");
+//! ```
+#![deny(missing_docs)]
+
+mod document;
+pub mod generated;
+
+pub use document::{Document, Model, ModelKind, UnknownModel};
+pub use generated::*;
+
+/// An OSCAL `decimal` value, kept exactly as read (integer or floating point).
+pub type Decimal = serde_json::Number;
+
+/// Properties that the model release does not define, in key order.
+pub type Unrecognized = std::collections::BTreeMap<String, serde_json::Value>;
+
+/// The OSCAL release this model is generated from, and the one mim6 writes.
+pub const OSCAL_VERSION: &str = "1.2.3";
+
+/// The namespace of OSCAL XML documents.
+pub const OSCAL_XML_NAMESPACE: &str = "http://csrc.nist.gov/ns/oscal/1.0";
+
+/// Finds the properties a document holds that the model release does not define.
+///
+/// Implemented for every model struct; [`Document::unrecognized`] is the usual entry point.
+pub trait CollectUnrecognized {
+    /// Appends the JSON pointer of every unrecognised property under `self` (located at
+    /// pointer `at`) to `out`.
+    fn collect_unrecognized(&self, at: &mut String, out: &mut Vec<String>);
+}
+
+impl<T: CollectUnrecognized> CollectUnrecognized for Vec<T> {
+    fn collect_unrecognized(&self, at: &mut String, out: &mut Vec<String>) {
+        let len = at.len();
+        for (i, item) in self.iter().enumerate() {
+            at.push('/');
+            at.push_str(&i.to_string());
+            item.collect_unrecognized(at, out);
+            at.truncate(len);
+        }
+    }
+}
+
+impl<T: CollectUnrecognized> CollectUnrecognized for Option<T> {
+    fn collect_unrecognized(&self, at: &mut String, out: &mut Vec<String>) {
+        if let Some(inner) = self {
+            inner.collect_unrecognized(at, out);
+        }
+    }
+}
+
+impl<T: CollectUnrecognized> CollectUnrecognized for Box<T> {
+    fn collect_unrecognized(&self, at: &mut String, out: &mut Vec<String>) {
+        (**self).collect_unrecognized(at, out);
+    }
+}
