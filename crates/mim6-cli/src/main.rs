@@ -1,1 +1,52 @@
-fn main() {}
+//! `mim6`: the command-line front of the mim6 OSCAL compliance pipeline.
+
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status: the command did its work and found nothing wrong.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit status: the input has problems (invalid or rejected documents).
+pub(crate) const EXIT_INVALID: u8 = 1;
+/// Exit status: the command could not run (bad usage, unreadable file, I/O failure).
+pub(crate) const EXIT_ERROR: u8 = 2;
+
+/// OSCAL-native compliance data pipeline for regions and cities.
+#[derive(Debug, Parser)]
+#[command(name = "mim6", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate OSCAL documents against the official schemas and reference rules.
+    Validate(validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_OK
+            });
+        }
+    };
+    let outcome = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("mim6: error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

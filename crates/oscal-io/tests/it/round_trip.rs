@@ -8,7 +8,11 @@ use crate::{files_with_extension, fixtures};
 #[test]
 fn nist_json_documents_round_trip_through_the_model() {
     let files = files_with_extension(&fixtures().join("nist"), "json");
-    assert!(files.len() >= 19, "expected NIST's JSON documents, found {}", files.len());
+    assert!(
+        files.len() >= 19,
+        "expected NIST's JSON documents, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
@@ -24,14 +28,26 @@ fn nist_json_documents_round_trip_through_the_model() {
         // otherwise round-trip silently through the unrecognised-property map.
         let unrecognized = doc.unrecognized();
         if !unrecognized.is_empty() {
-            failures.push(format!("{}: not in the model: {unrecognized:?}", file.display()));
+            failures.push(format!(
+                "{}: not in the model: {unrecognized:?}",
+                file.display()
+            ));
         }
         let written: Value = serde_json::from_slice(&json::to_vec(&doc).unwrap()).unwrap();
         if written != original {
-            failures.push(format!("{}: written JSON differs from the input", file.display()));
+            failures.push(format!(
+                "{}: written JSON differs from the input",
+                file.display()
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} files failed:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -45,7 +61,10 @@ fn properties_outside_the_release_are_kept_and_reported() {
     let doc = json::from_slice(std::path::Path::new("legacy.json"), text.as_bytes()).unwrap();
     assert_eq!(
         doc.unrecognized(),
-        ["/catalog/metadata/legacy-field", "/catalog/controls/0/old-thing"]
+        [
+            "/catalog/metadata/legacy-field",
+            "/catalog/controls/0/old-thing"
+        ]
     );
     let written: Value = serde_json::from_slice(&json::to_vec(&doc).unwrap()).unwrap();
     assert_eq!(written, serde_json::from_str::<Value>(text).unwrap());
