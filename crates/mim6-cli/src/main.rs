@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// OSCAL documents parse into many small allocations; mimalloc makes that markedly faster than
+// the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit status: the command did its work and found nothing wrong.
 pub(crate) const EXIT_OK: u8 = 0;
 /// Exit status: the input has problems (invalid or rejected documents).

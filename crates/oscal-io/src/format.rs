@@ -67,6 +67,46 @@ impl fmt::Display for Format {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The model of a JSON document, read from its first property without parsing the rest:
+/// `{"catalog": ...}` or `{"$schema": "...", "catalog": ...}`. `None` when the text starts
+/// otherwise; a full parse then decides.
+pub fn sniff_json_model(bytes: &[u8]) -> Option<oscal_model::ModelKind> {
+    let mut rest = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    rest = skip_space(rest).strip_prefix(b"{")?;
+    loop {
+        let (key, after) = json_string(skip_space(rest))?;
+        let after = skip_space(after).strip_prefix(b":")?;
+        if key != b"$schema" {
+            return oscal_model::ModelKind::from_root_key(std::str::from_utf8(key).ok()?);
+        }
+        let (_, after) = json_string(skip_space(after))?;
+        rest = skip_space(after).strip_prefix(b",")?;
+    }
+}
+
+fn skip_space(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// A JSON string at the start of `bytes`: its raw content (escapes left as they are) and the
+/// bytes after the closing quote.
+fn json_string(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let body = bytes.strip_prefix(b"\"")?;
+    let mut i = 0;
+    while i < body.len() {
+        match body[i] {
+            b'\\' => i += 2,
+            b'"' => return Some((&body[..i], &body[i + 1..])),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// The text of a document: checks that `bytes` are UTF-8 and not empty, and drops a UTF-8
 /// byte order mark. UTF-16 and UTF-32 (recognised by their byte order marks) are refused with
 /// the encoding named.
@@ -118,6 +158,22 @@ mod tests {
         assert_eq!(Format::sniff(b"catalog:\n  uuid: x\n"), Some(Format::Yaml));
         assert_eq!(Format::sniff(b"hello world"), None);
         assert_eq!(Format::sniff(b"   "), None);
+    }
+
+    #[test]
+    fn sniffs_the_model_from_the_first_property() {
+        use oscal_model::ModelKind;
+        assert_eq!(
+            sniff_json_model(b"{\"catalog\": {}}"),
+            Some(ModelKind::Catalog)
+        );
+        assert_eq!(
+            sniff_json_model(b" {\"$schema\" : \"x\\\"y\",\n \"profile\": {"),
+            Some(ModelKind::Profile)
+        );
+        assert_eq!(sniff_json_model(b"{\"name\": 1}"), None);
+        assert_eq!(sniff_json_model(b"[]"), None);
+        assert_eq!(sniff_json_model(b"{\"catal"), None);
     }
 
     #[test]

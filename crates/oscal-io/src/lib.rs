@@ -33,5 +33,5 @@ mod read;
 
 pub use atomic::write_atomic;
 pub use error::{Error, Result};
-pub use format::{Format, decode_text};
+pub use format::{Format, decode_text, sniff_json_model};
 pub use read::{DEFAULT_MAX_BYTES, read_file};

@@ -15,6 +15,8 @@
 //! | `index-system-component-uuid` | in an SSP, a component reference names a component of the system implementation |
 
 use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::path::Path;
 
 use oscal_model::ModelKind;
@@ -64,44 +66,53 @@ pub fn check(path: &Path, model: ModelKind, value: &Value) -> Vec<Problem> {
         model: Some(model),
         ..Walker::default()
     };
-    let mut pointer = String::new();
     let mut keys = Vec::new();
-    walker.walk(value, &mut pointer, &mut keys);
-    walker.finish(path)
+    walker.walk(value, &mut keys);
+    walker.finish(path, value)
+}
+
+/// Where a value sits: inside the `object`-th object of the document (in walk order), under
+/// `key`, at `index` when that property is an array. Pointers are built from sites only for
+/// the few values that have a problem, which keeps the walk free of string building.
+#[derive(Debug, Clone, Copy)]
+struct Site<'v> {
+    object: usize,
+    key: &'v str,
+    index: Option<usize>,
 }
 
 #[derive(Default)]
 struct Walker<'v> {
     model: Option<ModelKind>,
-    uuids: HashMap<&'v str, String>,
-    targets: std::collections::HashSet<(Target, &'v str)>,
-    catalog_ids: HashMap<(&'static str, &'v str), String>,
-    references: Vec<(Target, &'v str, String)>,
-    problems: Vec<(String, &'static str, String, Option<String>)>,
+    objects: usize,
+    uuids: FxHashMap<&'v str, Site<'v>>,
+    targets: FxHashSet<(Target, &'v str)>,
+    catalog_ids: FxHashMap<(&'static str, &'v str), Site<'v>>,
+    references: Vec<(Target, &'v str, Site<'v>)>,
+    /// (where, rule, what is wrong, where it was first defined, the value)
+    problems: Vec<(
+        Site<'v>,
+        &'static str,
+        &'static str,
+        Option<Site<'v>>,
+        &'v str,
+    )>,
 }
 
 impl<'v> Walker<'v> {
-    fn walk(&mut self, value: &'v Value, pointer: &mut String, keys: &mut Vec<&'v str>) {
+    fn walk(&mut self, value: &'v Value, keys: &mut Vec<&'v str>) {
         match value {
             Value::Object(object) => {
-                self.object(object, pointer, keys);
+                self.object(object, keys);
                 for (key, child) in object {
-                    let len = pointer.len();
-                    pointer.push('/');
-                    push_escaped(pointer, key);
                     keys.push(key);
-                    self.walk(child, pointer, keys);
+                    self.walk(child, keys);
                     keys.pop();
-                    pointer.truncate(len);
                 }
             }
             Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    let len = pointer.len();
-                    pointer.push('/');
-                    pointer.push_str(&i.to_string());
-                    self.walk(child, pointer, keys);
-                    pointer.truncate(len);
+                for child in items {
+                    self.walk(child, keys);
                 }
             }
             _ => {}
@@ -111,25 +122,28 @@ impl<'v> Walker<'v> {
     /// Records what an object defines and what it references. `keys` are the property names
     /// from the root to the object (array indices left out), so `keys.last()` is the array or
     /// property holding it.
-    fn object(
-        &mut self,
-        object: &'v serde_json::Map<String, Value>,
-        pointer: &str,
-        keys: &[&'v str],
-    ) {
+    fn object(&mut self, object: &'v serde_json::Map<String, Value>, keys: &[&'v str]) {
+        let ordinal = self.objects;
+        self.objects += 1;
+        let site = |key: &'v str| Site {
+            object: ordinal,
+            key,
+            index: None,
+        };
         let holder = keys.last().copied().unwrap_or("");
         let grand = keys.len().checked_sub(2).map_or("", |i| keys[i]);
         if let Some(Value::String(uuid)) = object.get("uuid") {
-            let at = format!("{pointer}/uuid");
             if let Some(first) = self.uuids.get(uuid.as_str()) {
+                let first = Some(*first);
                 self.problems.push((
-                    at,
+                    site("uuid"),
                     "unique-uuid",
-                    format!("uuid already defined at {first}"),
-                    Some(shorten(uuid)),
+                    "uuid already defined at",
+                    first,
+                    uuid,
                 ));
             } else {
-                self.uuids.insert(uuid, at);
+                self.uuids.insert(uuid, site("uuid"));
             }
             let defined = match (grand, holder) {
                 ("back-matter", "resources") => Some(Target::Resource),
@@ -153,12 +167,12 @@ impl<'v> Walker<'v> {
                     _ => None,
                 };
                 if let Some(index) = index {
-                    let at = format!("{pointer}/id");
                     if let Some(first) = self.catalog_ids.get(&(index, id.as_str())) {
-                        let message = format!("id already used at {first}");
-                        self.problems.push((at, index, message, Some(shorten(id))));
+                        let first = Some(*first);
+                        self.problems
+                            .push((site("id"), index, "id already used at", first, id));
                     } else {
-                        self.catalog_ids.insert((index, id), at);
+                        self.catalog_ids.insert((index, id), site("id"));
                     }
                 }
             }
@@ -195,20 +209,22 @@ impl<'v> Walker<'v> {
                     } else {
                         continue;
                     };
-                    self.references
-                        .push((target, fragment, format!("{pointer}/href")));
+                    self.references.push((target, fragment, site(key)));
                     continue;
                 }
                 _ => continue,
             };
-            let at = format!("{pointer}/{key}");
             match child {
-                Value::String(reference) => self.references.push((target, reference, at)),
+                Value::String(reference) => self.references.push((target, reference, site(key))),
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
                         if let Value::String(reference) = item {
-                            self.references
-                                .push((target, reference, format!("{at}/{i}")));
+                            let at = Site {
+                                object: ordinal,
+                                key,
+                                index: Some(i),
+                            };
+                            self.references.push((target, reference, at));
                         }
                     }
                 }
@@ -217,33 +233,96 @@ impl<'v> Walker<'v> {
         }
     }
 
-    fn finish(mut self, path: &Path) -> Vec<Problem> {
+    fn finish(mut self, path: &Path, root: &Value) -> Vec<Problem> {
         for (target, reference, at) in std::mem::take(&mut self.references) {
             let found = match target {
                 Target::AnyUuid => self.uuids.contains_key(reference),
                 _ => self.targets.contains(&(target, reference)),
             };
             if !found {
-                let message = format!("names no {}", target.what());
                 self.problems
-                    .push((at, target.rule(), message, Some(shorten(reference))));
+                    .push((at, target.rule(), target.what(), None, reference));
             }
         }
+        if self.problems.is_empty() {
+            return Vec::new();
+        }
+        let mut wanted: Vec<usize> = Vec::new();
+        for (at, _, _, first, _) in &self.problems {
+            wanted.push(at.object);
+            wanted.extend(first.map(|f| f.object));
+        }
+        let objects = object_pointers(root, wanted);
+        let pointer = |site: &Site<'_>| {
+            let mut pointer = objects[&site.object].clone();
+            pointer.push('/');
+            push_escaped(&mut pointer, site.key);
+            if let Some(index) = site.index {
+                pointer.push('/');
+                pointer.push_str(&index.to_string());
+            }
+            pointer
+        };
         let mut problems: Vec<Problem> = self
             .problems
-            .into_iter()
-            .map(|(pointer, rule, message, value)| Problem {
+            .iter()
+            .map(|(at, rule, what, first, value)| Problem {
                 file: path.to_owned(),
-                pointer,
+                pointer: pointer(at),
                 position: None,
-                rule: rule.into(),
-                message,
-                value: value.map(|v| quote(&Value::String(v))),
+                rule: (*rule).into(),
+                message: match first {
+                    Some(first) => format!("{what} {}", pointer(first)),
+                    None => format!("names no {what}"),
+                },
+                value: Some(quote(&Value::String(shorten(value)))),
             })
             .collect();
         problems.sort_by(|a, b| a.pointer.cmp(&b.pointer).then_with(|| a.rule.cmp(&b.rule)));
         problems
     }
+}
+
+/// JSON pointers of the objects numbered `wanted` in walk order.
+fn object_pointers(root: &Value, mut wanted: Vec<usize>) -> HashMap<usize, String> {
+    fn walk(
+        value: &Value,
+        pointer: &mut String,
+        count: &mut usize,
+        wanted: &[usize],
+        found: &mut HashMap<usize, String>,
+    ) {
+        match value {
+            Value::Object(object) => {
+                if wanted.binary_search(count).is_ok() {
+                    found.insert(*count, pointer.clone());
+                }
+                *count += 1;
+                for (key, child) in object {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    push_escaped(pointer, key);
+                    walk(child, pointer, count, wanted, found);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    walk(child, pointer, count, wanted, found);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut found = HashMap::new();
+    walk(root, &mut String::new(), &mut 0, &wanted, &mut found);
+    found
 }
 
 fn push_escaped(pointer: &mut String, key: &str) {

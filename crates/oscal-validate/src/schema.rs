@@ -135,7 +135,9 @@ impl SchemaSet {
         found.retain(|_| !noise.next().unwrap_or(false));
         let mut seen = HashSet::new();
         found.retain(|f| seen.insert((f.pointer.clone(), f.message.clone())));
-        found.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        found.sort_by(|a, b| {
+            (&a.pointer, &a.keyword, &a.message).cmp(&(&b.pointer, &b.keyword, &b.message))
+        });
         found
             .into_iter()
             .map(|f| Problem {

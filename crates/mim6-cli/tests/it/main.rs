@@ -1,0 +1,37 @@
+//! End-to-end tests of the `mim6` binary.
+
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository's fixture folder.
+pub(crate) fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// What a run of `mim6` printed and how it exited.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `mim6 ARGS` in `dir`.
+pub(crate) fn mim6(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_mim6"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the mim6 binary runs");
+    Run {
+        code: output
+            .status
+            .code()
+            .expect("mim6 exits normally, without a signal"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
