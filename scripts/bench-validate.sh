@@ -25,7 +25,7 @@ mim6="$PWD/target/release/mim6"
 mkdir -p "$work/catalogs/nist"
 cp "$catalog" "$work/catalogs/nist/catalog.json"
 
-"$venv/bin/trestle" --version || true
+"$venv/bin/trestle" version || true
 cd "$work"
 hyperfine --warmup 2 --runs "${RUNS:-10}" \
     -n mim6 "$mim6 validate catalogs/nist/catalog.json" \

@@ -16,7 +16,7 @@ pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Document> {
     let text = decode_text(path, bytes)?;
     match serde_json::from_str::<Document>(text) {
         Ok(doc) => Ok(doc),
-        Err(err) => Err(locate(path, text, err)),
+        Err(err) => Err(locate(path, text, &err)),
     }
 }
 
@@ -78,9 +78,9 @@ fn kind_of(value: &Value) -> &'static str {
 
 /// Turns a typed-parse failure into an error with a position and, for data errors, a pointer.
 /// The pointer needs a second, path-tracking parse, which runs only on this failure path.
-fn locate(path: &Path, text: &str, err: serde_json::Error) -> Error {
+fn locate(path: &Path, text: &str, err: &serde_json::Error) -> Error {
     if err.classify() != serde_json::error::Category::Data {
-        return syntax_error(path, &err, String::new());
+        return syntax_error(path, err, String::new());
     }
     let mut de = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, Document>(&mut de) {
@@ -88,7 +88,7 @@ fn locate(path: &Path, text: &str, err: serde_json::Error) -> Error {
             let pointer = pointer_of(tracked.path());
             syntax_error(path, tracked.inner(), pointer)
         }
-        Ok(_) => syntax_error(path, &err, String::new()),
+        Ok(_) => syntax_error(path, err, String::new()),
     }
 }
 

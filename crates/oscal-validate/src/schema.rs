@@ -68,11 +68,11 @@ pub fn patch_date_patterns(schema: &mut Value) -> usize {
     let mut patched = 0;
     for name in ["DateDatatype", "DateTimeWithTimezoneDatatype"] {
         let pattern = definitions.get_mut(name).and_then(|d| d.get_mut("pattern"));
-        if let Some(Value::String(pattern)) = pattern {
-            if pattern.contains(LEAP_DAY_PUBLISHED) {
-                *pattern = pattern.replace(LEAP_DAY_PUBLISHED, LEAP_DAY_FIXED);
-                patched += 1;
-            }
+        if let Some(Value::String(pattern)) = pattern
+            && pattern.contains(LEAP_DAY_PUBLISHED)
+        {
+            *pattern = pattern.replace(LEAP_DAY_PUBLISHED, LEAP_DAY_FIXED);
+            patched += 1;
         }
     }
     patched
