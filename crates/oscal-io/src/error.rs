@@ -64,6 +64,29 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The XML text is malformed, hostile, or does not fit the OSCAL model.
+    #[error("{}:{line}:{column}: {location}{message}", path.display(),
+            location = if location.is_empty() { String::new() } else { format!("at {location}: ") })]
+    Xml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// XPath-like location (`/catalog/group[3]/control[2]/@id`), when known.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A property of the JSON form has no place in the OSCAL model (so no XML or YAML form).
+    #[error("at {pointer}: {message}")]
+    Unmapped {
+        /// JSON pointer of the property.
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The bytes are well formed but are not an OSCAL document.
     #[error("{}: not an OSCAL document: {reason}", path.display())]
     NotOscal {

@@ -20,6 +20,21 @@ pub fn from_slice(path: &Path, bytes: &[u8]) -> Result<Document> {
     }
 }
 
+/// Turns the JSON form of a document (from XML or YAML) into the typed model, locating a value
+/// that does not fit by its JSON pointer.
+pub fn from_value(path: &Path, value: Value) -> Result<Document> {
+    match serde_path_to_error::deserialize::<_, Document>(value) {
+        Ok(doc) => Ok(doc),
+        Err(err) => Err(Error::Json {
+            path: path.to_owned(),
+            line: 0,
+            column: 0,
+            pointer: pointer_of(err.path()),
+            message: err.inner().to_string(),
+        }),
+    }
+}
+
 /// Reads JSON text into a plain value (for schema validation), with the same checks on
 /// encoding and emptiness as [`from_slice`].
 pub fn value_from_slice(path: &Path, bytes: &[u8]) -> Result<Value> {

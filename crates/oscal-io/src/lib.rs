@@ -29,7 +29,9 @@ mod atomic;
 mod error;
 mod format;
 pub mod json;
+pub mod markup;
 mod read;
+pub mod xml;
 
 pub use atomic::write_atomic;
 pub use error::{Error, Result};

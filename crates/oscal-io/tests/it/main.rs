@@ -1,6 +1,7 @@
 //! Integration tests of oscal-io against NIST's published documents.
 
 mod round_trip;
+mod xml_oracle;
 
 use std::path::{Path, PathBuf};
 

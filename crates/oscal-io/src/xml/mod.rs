@@ -1,0 +1,82 @@
+//! OSCAL XML: reading into and writing from the JSON form, driven by the metaschema.
+//!
+//! The XML and JSON forms of OSCAL carry the same information; the metaschema says how each
+//! element and attribute maps to a JSON property (`binding.rs`, generated). Reading XML builds
+//! the JSON value of the document, which the typed model and the schema validation then use;
+//! writing XML walks a JSON value in the order the metaschema gives, so the output validates
+//! against the official XSD. Markup (`markup-line`, `markup-multiline`) is converted between
+//! OSCAL's HTML subset and Markdown as NIST's converters do ([`crate::markup`]).
+//!
+//! Reading is hardened for untrusted input: DTDs and entity declarations are refused, only
+//! the predefined entities and character references are expanded, nothing is ever fetched,
+//! and element nesting is limited.
+
+#[allow(clippy::all)]
+mod binding;
+pub(crate) mod dom;
+mod read;
+mod schema;
+mod write;
+
+pub use read::{from_str, value_from_str};
+pub use write::{to_string, value_to_string};
+
+/// The deepest element nesting accepted when reading (OSCAL documents need about 40).
+pub const MAX_DEPTH: usize = 256;
+
+/// `text` cut to a readable length for messages.
+pub(crate) fn shorten(text: &str) -> String {
+    if text.chars().count() <= 60 {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(59).collect();
+    format!("{cut}…")
+}
+
+/// A canonical text of an XML document, for comparing two documents: attributes sorted by
+/// name, namespace declarations, comments and whitespace between elements dropped, runs of
+/// whitespace in text collapsed to one space and trimmed at element boundaries (except inside
+/// `<pre>`), one element per line.
+pub fn canonical(text: &str) -> std::result::Result<String, String> {
+    let root = dom::parse(text, MAX_DEPTH).map_err(|e| e.message)?;
+    let mut out = String::new();
+    canonical_element(&root, &mut out, 0, false);
+    Ok(out)
+}
+
+fn canonical_element(element: &dom::Element, out: &mut String, depth: usize, verbatim: bool) {
+    use std::fmt::Write as _;
+    let verbatim = verbatim || element.name == "pre";
+    let _ = write!(out, "{}<{}", "  ".repeat(depth), element.name);
+    let mut attributes = element.attributes.clone();
+    attributes.sort();
+    for (name, value) in attributes {
+        let _ = write!(out, " {name}={value:?}");
+    }
+    out.push_str(">\n");
+    let count = element.children.len();
+    for (i, node) in element.children.iter().enumerate() {
+        match node {
+            dom::Node::Element(child) => canonical_element(child, out, depth + 1, verbatim),
+            dom::Node::Text(text) => {
+                let text = if verbatim {
+                    text.clone()
+                } else {
+                    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let space_before = i > 0 && text.starts_with(char::is_whitespace);
+                    let space_after = i + 1 < count && text.ends_with(char::is_whitespace);
+                    if collapsed.is_empty() {
+                        continue;
+                    }
+                    format!(
+                        "{}{collapsed}{}",
+                        if space_before { " " } else { "" },
+                        if space_after { " " } else { "" }
+                    )
+                };
+                let _ = writeln!(out, "{}{text:?}", "  ".repeat(depth + 1));
+            }
+        }
+    }
+    let _ = writeln!(out, "{}</{}>", "  ".repeat(depth), element.name);
+}
