@@ -1,5 +1,6 @@
 //! `mim6`: the command-line front of the mim6 OSCAL compliance pipeline.
 
+mod convert;
 mod validate;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ struct Cli {
 enum Command {
     /// Validate OSCAL documents against the official schemas and reference rules.
     Validate(validate::Args),
+    /// Convert an OSCAL document between JSON, XML and YAML.
+    Convert(convert::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Validate(args) => validate::run(&args),
+        Command::Convert(args) => convert::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

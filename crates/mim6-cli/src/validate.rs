@@ -4,7 +4,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use oscal_io::Format;
 use oscal_validate::{Problem, Report, Validator};
 use rayon::prelude::*;
 
@@ -13,7 +12,7 @@ use crate::{EXIT_ERROR, EXIT_INVALID, EXIT_OK};
 /// Arguments of `mim6 validate`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// OSCAL documents to validate (JSON).
+    /// OSCAL documents to validate (JSON, XML or YAML).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     /// Output: one line per problem (`text`) or a JSON array of reports (`json`).
@@ -96,21 +95,7 @@ fn check_file(validator: &Validator, file: &Path, max_bytes: u64) -> Outcome {
         }
         Err(err) => return Outcome::Failed(err),
     };
-    match Format::sniff(&bytes) {
-        Some(Format::Json) | None => Outcome::Checked(validator.validate_bytes(file, &bytes)),
-        Some(other) => Outcome::Checked(Report {
-            path: file.to_owned(),
-            model: None,
-            problems: vec![Problem {
-                file: file.to_owned(),
-                pointer: String::new(),
-                position: None,
-                rule: "read".into(),
-                message: format!("{other} documents are not supported; convert to JSON"),
-                value: None,
-            }],
-        }),
-    }
+    Outcome::Checked(validator.validate_bytes(file, &bytes))
 }
 
 fn write_text(out: &mut impl Write, report: &Report) -> std::io::Result<()> {

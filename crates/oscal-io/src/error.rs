@@ -79,6 +79,18 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// The YAML text is malformed or exceeds the reading budget (aliases, depth, size).
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Yaml {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem (0 when unknown).
+        line: usize,
+        /// 1-based column of the problem (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
     /// A property of the JSON form has no place in the OSCAL model (so no XML or YAML form).
     #[error("at {pointer}: {message}")]
     Unmapped {

@@ -26,14 +26,17 @@
 #![deny(missing_docs)]
 
 mod atomic;
+mod document;
 mod error;
 mod format;
 pub mod json;
 pub mod markup;
 mod read;
 pub mod xml;
+pub mod yaml;
 
 pub use atomic::write_atomic;
+pub use document::{detect_format, read_document, read_value, write_document};
 pub use error::{Error, Result};
 pub use format::{Format, decode_text, sniff_json_model};
 pub use read::{DEFAULT_MAX_BYTES, read_file};

@@ -270,6 +270,7 @@ impl<'v> Walker<'v> {
                 file: path.to_owned(),
                 pointer: pointer(at),
                 position: None,
+                location: None,
                 rule: (*rule).into(),
                 message: match first {
                     Some(first) => format!("{what} {}", pointer(first)),

@@ -47,8 +47,35 @@ impl Validator {
         Validator::default()
     }
 
-    /// Reads `bytes` as an OSCAL JSON document (named `path` in problems) and validates it.
+    /// Reads `bytes` as an OSCAL document in JSON, XML or YAML (named `path` in problems) and
+    /// validates it. Problems in XML documents also carry their XPath-like location and line.
     pub fn validate_bytes(&self, path: &Path, bytes: &[u8]) -> Report {
+        match oscal_io::detect_format(path, bytes) {
+            Ok(oscal_io::Format::Json) => self.validate_json(path, bytes),
+            Ok(format) => {
+                let value = match oscal_io::read_value(path, bytes) {
+                    Ok((_, value)) => value,
+                    Err(err) => return Report::unreadable(path, &err),
+                };
+                let mut report = self.validate_value(path, &value);
+                if format == oscal_io::Format::Xml {
+                    let text = String::from_utf8_lossy(bytes);
+                    for problem in &mut report.problems {
+                        if let Some((location, line, column)) =
+                            oscal_io::xml::locate(&text, &problem.pointer)
+                        {
+                            problem.location = Some(location);
+                            problem.position = Some((line, column));
+                        }
+                    }
+                }
+                report
+            }
+            Err(err) => Report::unreadable(path, &err),
+        }
+    }
+
+    fn validate_json(&self, path: &Path, bytes: &[u8]) -> Report {
         // When the first property names the model, its schema compiles while the text parses.
         let (parsed, _) = rayon::join(
             || oscal_io::json::value_from_slice(path, bytes),

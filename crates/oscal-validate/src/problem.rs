@@ -11,9 +11,12 @@ pub struct Problem {
     pub file: PathBuf,
     /// JSON pointer to the offending value (`""` for the whole document).
     pub pointer: String,
-    /// 1-based line and column, when the problem was found while reading the text.
+    /// 1-based line and column, when known (reading errors, XML documents).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<(usize, usize)>,
+    /// The XPath-like location in an XML document (`/catalog/group[3]/control[2]/@id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     /// The rule broken: `read`, `schema/<keyword>`, or a reference rule such as `unique-uuid`.
     pub rule: String,
     /// What is wrong.
@@ -29,10 +32,10 @@ impl fmt::Display for Problem {
         if let Some((line, column)) = self.position {
             write!(f, ":{line}:{column}")?;
         }
-        let pointer = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
+        let pointer = match &self.location {
+            Some(location) => location.as_str(),
+            None if self.pointer.is_empty() => "/",
+            None => &self.pointer,
         };
         write!(f, ": {pointer}: {}: {}", self.rule, self.message)?;
         if let Some(value) = &self.value {
@@ -102,6 +105,7 @@ impl Report {
 impl Problem {
     /// The problem an input error stands for (rule `read`), keeping its position.
     pub fn from_io(path: &Path, err: &oscal_io::Error) -> Problem {
+        let mut location = None;
         let (position, pointer, message) = match err {
             oscal_io::Error::Json {
                 line,
@@ -109,7 +113,29 @@ impl Problem {
                 pointer,
                 message,
                 ..
-            } => (Some((*line, *column)), pointer.clone(), message.clone()),
+            } => {
+                let position = (*line > 0).then_some((*line, *column));
+                (position, pointer.clone(), message.clone())
+            }
+            oscal_io::Error::Xml {
+                line,
+                column,
+                location: at,
+                message,
+                ..
+            } => {
+                location = (!at.is_empty()).then(|| at.clone());
+                (Some((*line, *column)), String::new(), message.clone())
+            }
+            oscal_io::Error::Yaml {
+                line,
+                column,
+                message,
+                ..
+            } => {
+                let position = (*line > 0).then_some((*line, *column));
+                (position, String::new(), message.clone())
+            }
             other => {
                 // The error text starts with the file name; the problem names it already.
                 let text = other.to_string();
@@ -122,6 +148,7 @@ impl Problem {
             file: path.to_owned(),
             pointer,
             position,
+            location,
             rule: "read".into(),
             message,
             value: None,

@@ -146,6 +146,7 @@ impl SchemaSet {
                 message: shorten_message(&f.message),
                 pointer: f.pointer,
                 position: None,
+                location: None,
                 rule: format!("schema/{}", f.keyword),
             })
             .collect()

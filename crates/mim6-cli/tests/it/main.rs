@@ -1,5 +1,6 @@
 //! End-to-end tests of the `mim6` binary.
 
+mod convert;
 mod validate;
 
 use std::path::{Path, PathBuf};

@@ -80,3 +80,65 @@ fn canonical_element(element: &dom::Element, out: &mut String, depth: usize, ver
     }
     let _ = writeln!(out, "{}</{}>", "  ".repeat(depth), element.name);
 }
+
+/// Where the value at JSON `pointer` of a document's JSON form sits in its XML `text`: the
+/// XPath-like location (`/catalog/group[3]/control[2]/@id`) and 1-based line and column.
+/// `None` when the pointer does not lead to an element of the text.
+pub fn locate(text: &str, pointer: &str) -> Option<(String, usize, usize)> {
+    let root = dom::parse(text, MAX_DEPTH).ok()?;
+    let mut segments = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"));
+    let root_key = segments.next()?;
+    if root_key != root.name {
+        return None;
+    }
+    let mut def = schema::root_def(&root.name)?;
+    let mut element = &root;
+    let mut location = format!("/{}", root.name);
+    let segments: Vec<String> = segments.collect();
+    let mut i = 0;
+    while i < segments.len() {
+        let segment = &segments[i];
+        if def.flags.iter().any(|(flag, _)| flag == segment) {
+            location.push_str(&format!("/@{segment}"));
+            break;
+        }
+        let Some(spec) = def.children.iter().find(|c| c.json == segment) else {
+            break;
+        };
+        if spec.unwrapped {
+            break;
+        }
+        let container = match spec.wrapper {
+            Some(wrapper) => match element.elements().find(|e| e.name == wrapper) {
+                Some(found) => {
+                    location.push_str(&format!("/{wrapper}[1]"));
+                    found
+                }
+                None => break,
+            },
+            None => element,
+        };
+        let index = if spec.many && i + 1 < segments.len() {
+            i += 1;
+            segments[i].parse::<usize>().unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(child) = container
+            .elements()
+            .filter(|e| e.name == spec.name)
+            .nth(index)
+        else {
+            break;
+        };
+        location.push_str(&format!("/{}[{}]", spec.name, index + 1));
+        element = child;
+        def = schema::def(spec.def);
+        i += 1;
+    }
+    let (line, column) = dom::line_column(text, element.offset);
+    Some((location, line, column))
+}

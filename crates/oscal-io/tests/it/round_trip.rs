@@ -69,3 +69,24 @@ fn properties_outside_the_release_are_kept_and_reported() {
     let written: Value = serde_json::from_slice(&json::to_vec(&doc).unwrap()).unwrap();
     assert_eq!(written, serde_json::from_str::<Value>(text).unwrap());
 }
+
+#[test]
+fn nist_json_documents_round_trip_through_yaml() {
+    let mut failures = Vec::new();
+    for file in files_with_extension(&fixtures().join("nist"), "json") {
+        let bytes = std::fs::read(&file).unwrap();
+        let original: Value = serde_json::from_slice(&bytes).unwrap();
+        let doc = json::from_slice(&file, &bytes).unwrap();
+        let text = oscal_io::yaml::to_string(&doc).unwrap();
+        match oscal_io::yaml::value_from_str(&file, &text) {
+            Ok(back) if back == original => {}
+            Ok(back) => failures.push(format!(
+                "{}: {}",
+                file.display(),
+                crate::xml_oracle::first_difference(&back, &original, "").unwrap_or_default()
+            )),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
