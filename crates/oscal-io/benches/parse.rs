@@ -8,6 +8,10 @@ use std::sync::LazyLock;
 use divan::Bencher;
 use divan::counter::BytesCount;
 
+// The allocator the `mim6` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -1,6 +1,5 @@
 //! XML text → the JSON value of the document (and from there the typed model).
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use oscal_model::Document;
@@ -31,7 +30,6 @@ pub fn value_from_str(path: &Path, text: &str) -> Result<Value> {
     };
     let root =
         dom::parse(text, super::MAX_DEPTH).map_err(|e| fail(e.offset, String::new(), e.message))?;
-    let location = format!("/{}", root.name);
     let Some(def) = root_def(&root.name) else {
         return Err(Error::NotOscal {
             path: path.to_owned(),
@@ -40,11 +38,51 @@ pub fn value_from_str(path: &Path, text: &str) -> Result<Value> {
     };
     let converter = Converter;
     let body = converter
-        .assembly(def, &root, &location)
+        .assembly(
+            def,
+            &root,
+            &At {
+                parent: None,
+                siblings: &[],
+                element: &root,
+            },
+        )
         .map_err(|e| fail(e.offset, e.location, e.message))?;
     let mut document = Map::new();
     document.insert(root.name.clone(), Value::Object(body));
     Ok(Value::Object(document))
+}
+
+/// Where an element sits, rendered as an XPath-like location only when a problem needs it.
+struct At<'a> {
+    parent: Option<&'a At<'a>>,
+    /// The nodes among which the element sits (empty for the root).
+    siblings: &'a [Node],
+    element: &'a Element,
+}
+
+impl At<'_> {
+    fn render(&self) -> String {
+        let mut out = match self.parent {
+            Some(parent) => parent.render(),
+            None => String::new(),
+        };
+        out.push('/');
+        out.push_str(&self.element.name);
+        if self.parent.is_some() {
+            let index = self
+                .siblings
+                .iter()
+                .filter_map(|n| match n {
+                    Node::Element(e) if e.name == self.element.name => Some(e),
+                    _ => None,
+                })
+                .position(|e| std::ptr::eq(e, self.element))
+                .map_or(1, |i| i + 1);
+            out.push_str(&format!("[{index}]"));
+        }
+        out
+    }
 }
 
 /// A conversion problem at an element.
@@ -54,18 +92,26 @@ struct Problem {
     message: String,
 }
 
-fn problem(element: &Element, location: &str, message: impl Into<String>) -> Problem {
+fn problem(at: &At<'_>, message: impl Into<String>) -> Problem {
     Problem {
-        offset: element.offset,
-        location: location.to_owned(),
+        offset: at.element.offset,
+        location: at.render(),
         message: message.into(),
     }
 }
 
-fn markup_problem(element: &Element, location: &str, error: MarkupError) -> Problem {
+fn attribute_problem(at: &At<'_>, name: &str, message: impl Into<String>) -> Problem {
     Problem {
-        offset: error.offset.unwrap_or(element.offset),
-        location: location.to_owned(),
+        offset: at.element.offset,
+        location: format!("{}/@{name}", at.render()),
+        message: message.into(),
+    }
+}
+
+fn markup_problem(at: &At<'_>, error: MarkupError) -> Problem {
+    Problem {
+        offset: error.offset.unwrap_or(at.element.offset),
+        location: at.render(),
         message: error.message,
     }
 }
@@ -77,20 +123,18 @@ impl Converter {
         &self,
         def: &'static Def,
         element: &Element,
-        location: &str,
+        at: &At<'_>,
     ) -> std::result::Result<Map<String, Value>, Problem> {
-        let mut object = self.flags(def, element, location)?;
+        let mut object = self.flags(def, at)?;
         let mut items: Vec<Vec<Value>> = vec![Vec::new(); def.children.len()];
         let unwrapped = def.children.iter().position(|c| c.unwrapped);
         let mut prose: Vec<&Node> = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
         for node in &element.children {
             let child = match node {
                 Node::Text(text) if text.trim().is_empty() => continue,
                 Node::Text(text) => {
                     return Err(problem(
-                        element,
-                        location,
+                        at,
                         format!(
                             "unexpected text {:?} in <{}>",
                             super::shorten(text.trim()),
@@ -100,34 +144,35 @@ impl Converter {
                 }
                 Node::Element(child) => child,
             };
-            let n = seen.entry(child.name.as_str()).or_insert(0);
-            *n += 1;
-            let child_location = format!("{location}/{}[{n}]", child.name);
+            let child_at = At {
+                parent: Some(at),
+                siblings: &element.children,
+                element: child,
+            };
             if let Some(index) = def
                 .children
                 .iter()
                 .position(|c| c.wrapper == Some(child.name.as_str()))
             {
                 let spec = &def.children[index];
-                let mut seen_items = 0;
                 for node in &child.children {
                     match node {
                         Node::Text(text) if text.trim().is_empty() => {}
-                        Node::Element(item) if item.name == spec.name => {
-                            seen_items += 1;
-                            let at = format!("{child_location}/{}[{seen_items}]", item.name);
-                            items[index].push(self.item(def_of(spec.def), item, &at)?);
-                        }
                         Node::Element(item) => {
-                            return Err(problem(
-                                item,
-                                &format!("{child_location}/{}", item.name),
-                                format!("unknown element <{}> in <{}>", item.name, child.name),
-                            ));
+                            let item_at = At {
+                                parent: Some(&child_at),
+                                siblings: &child.children,
+                                element: item,
+                            };
+                            if item.name != spec.name {
+                                return Err(problem(
+                                    &item_at,
+                                    format!("unknown element <{}> in <{}>", item.name, child.name),
+                                ));
+                            }
+                            items[index].push(self.item(def_of(spec.def), item, &item_at)?);
                         }
-                        Node::Text(_) => {
-                            return Err(problem(child, &child_location, "unexpected text"));
-                        }
+                        Node::Text(_) => return Err(problem(&child_at, "unexpected text")),
                     }
                 }
             } else if let Some(index) = def
@@ -136,13 +181,12 @@ impl Converter {
                 .position(|c| c.name == child.name && c.wrapper.is_none() && !c.unwrapped)
             {
                 let spec = &def.children[index];
-                items[index].push(self.item(def_of(spec.def), child, &child_location)?);
+                items[index].push(self.item(def_of(spec.def), child, &child_at)?);
             } else if unwrapped.is_some() && markup::is_block(&child.name) {
                 prose.push(node);
             } else {
                 return Err(problem(
-                    child,
-                    &child_location,
+                    &child_at,
                     format!("unknown element <{}> in <{}>", child.name, element.name),
                 ));
             }
@@ -151,7 +195,7 @@ impl Converter {
             && !prose.is_empty()
         {
             let text = markup::blocks_to_markdown(prose.iter().copied())
-                .map_err(|e| markup_problem(element, location, e))?;
+                .map_err(|e| markup_problem(at, e))?;
             items[index].push(Value::String(text));
         }
         for (spec, values) in def.children.iter().zip(items) {
@@ -164,8 +208,7 @@ impl Converter {
                 values.into_iter().next().unwrap_or(Value::Null)
             } else {
                 return Err(problem(
-                    element,
-                    location,
+                    at,
                     format!(
                         "<{}> may occur once in <{}>, found {}",
                         spec.name,
@@ -183,11 +226,11 @@ impl Converter {
         &self,
         def: &'static Def,
         element: &Element,
-        location: &str,
+        at: &At<'_>,
     ) -> std::result::Result<Value, Problem> {
         match def.kind {
-            Kind::Assembly => Ok(Value::Object(self.assembly(def, element, location)?)),
-            Kind::Field => self.field(def, element, location),
+            Kind::Assembly => Ok(Value::Object(self.assembly(def, element, at)?)),
+            Kind::Field => self.field(def, element, at),
         }
     }
 
@@ -195,43 +238,44 @@ impl Converter {
         &self,
         def: &'static Def,
         element: &Element,
-        location: &str,
+        at: &At<'_>,
     ) -> std::result::Result<Value, Problem> {
         let content = match def.value {
             ValueType::MarkupLine => Value::String(
-                markup::line_to_markdown(&element.children)
-                    .map_err(|e| markup_problem(element, location, e))?,
+                markup::line_to_markdown(&element.children).map_err(|e| markup_problem(at, e))?,
             ),
             ValueType::MarkupMultiline => Value::String(
-                markup::blocks_to_markdown(&element.children)
-                    .map_err(|e| markup_problem(element, location, e))?,
+                markup::blocks_to_markdown(&element.children).map_err(|e| markup_problem(at, e))?,
             ),
             other => {
                 if let Some(child) = element.elements().next() {
+                    let child_at = At {
+                        parent: Some(at),
+                        siblings: &element.children,
+                        element: child,
+                    };
                     return Err(problem(
-                        child,
-                        &format!("{location}/{}", child.name),
+                        &child_at,
                         format!(
                             "unknown element <{}> in <{}>, which holds text",
                             child.name, element.name
                         ),
                     ));
                 }
-                typed(other, &element.text())
-                    .map_err(|message| problem(element, location, message))?
+                typed(other, &element.text()).map_err(|message| problem(at, message))?
             }
         };
         if def.flags.is_empty() {
             if let Some((name, _)) = element.attributes.first() {
-                return Err(problem(
-                    element,
-                    &format!("{location}/@{name}"),
+                return Err(attribute_problem(
+                    at,
+                    name,
                     format!("unknown attribute {name:?} on <{}>", element.name),
                 ));
             }
             return Ok(content);
         }
-        let mut object = self.flags(def, element, location)?;
+        let mut object = self.flags(def, at)?;
         object.insert(def.value_key.unwrap_or("STRVALUE").to_owned(), content);
         Ok(Value::Object(object))
     }
@@ -239,20 +283,20 @@ impl Converter {
     fn flags(
         &self,
         def: &'static Def,
-        element: &Element,
-        location: &str,
+        at: &At<'_>,
     ) -> std::result::Result<Map<String, Value>, Problem> {
+        let element = at.element;
         let mut object = Map::new();
         for (name, text) in &element.attributes {
-            let at = format!("{location}/@{name}");
             let Some((_, kind)) = def.flags.iter().find(|(flag, _)| flag == name) else {
-                return Err(problem(
-                    element,
-                    &at,
+                return Err(attribute_problem(
+                    at,
+                    name,
                     format!("unknown attribute {name:?} on <{}>", element.name),
                 ));
             };
-            let value = typed(*kind, text).map_err(|message| problem(element, &at, message))?;
+            let value =
+                typed(*kind, text).map_err(|message| attribute_problem(at, name, message))?;
             object.insert(name.clone(), value);
         }
         Ok(object)

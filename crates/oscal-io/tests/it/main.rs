@@ -2,6 +2,7 @@
 
 mod round_trip;
 mod xml_oracle;
+mod xsd;
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,672 @@
+//! The resolution pipeline: import (load and select), merge, modify, finalize.
+
+use std::collections::HashSet;
+
+use oscal_model::{
+    BackMatter, Catalog, CatalogGroup, Control, ControlCommonSelectControlById, Document, Import,
+    Link, Metadata, Model, Parameter, Profile, Property, Resource,
+};
+
+use crate::loader::{HrefMap, Loader, Location};
+use crate::modify::modify;
+use crate::{Error, Result, Warning};
+
+/// How a resolution is carried out.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Redirects for hrefs that cannot be read where they point.
+    pub href_map: HrefMap,
+    /// Turn warnings (selections and modifications that name missing ids) into errors.
+    pub strict: bool,
+    /// The uuid of the resolved catalog; by default one derived from the profile's uuid, so
+    /// that the same profile resolves to the same catalog.
+    pub uuid: Option<String>,
+    /// The `last-modified` of the resolved catalog; by default the profile's.
+    pub last_modified: Option<String>,
+    /// The value of the `resolution-tool` property.
+    pub tool: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            href_map: HrefMap::new(),
+            strict: false,
+            uuid: None,
+            last_modified: None,
+            tool: format!("mim6 {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A resolved profile: the catalog, and what was noticed on the way.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The resolved catalog.
+    pub catalog: Catalog,
+    /// Selections and modifications that named ids the imported catalogs lack.
+    pub warnings: Vec<Warning>,
+}
+
+/// Resolves profiles into catalogs, loading imports through a [`Loader`].
+pub struct Resolver<'l> {
+    loader: &'l dyn Loader,
+    options: Options,
+}
+
+impl std::fmt::Debug for Resolver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolver")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One control of a selection source, with where it sits.
+struct Selected<'c> {
+    control: &'c Control,
+    /// Ids of the controls that contain it, outermost first.
+    ancestors: Vec<&'c str>,
+}
+
+impl<'l> Resolver<'l> {
+    /// A resolver that reads documents with `loader`.
+    pub fn new(loader: &'l dyn Loader, options: Options) -> Resolver<'l> {
+        Resolver { loader, options }
+    }
+
+    /// Reads and resolves the profile at `location`.
+    pub fn resolve_location(&self, location: &Location) -> Result<Resolved> {
+        let bytes = self.loader.load(location).map_err(|reason| Error::Load {
+            profile: location.to_string(),
+            pointer: String::new(),
+            href: location.to_string(),
+            reason,
+        })?;
+        let name = std::path::PathBuf::from(location.to_string());
+        let (_, document) = oscal_io::read_document(&name, &bytes)?;
+        self.resolve_document(location, document)
+    }
+
+    /// Resolves a profile already read from `location`.
+    pub fn resolve_document(&self, location: &Location, document: Document) -> Result<Resolved> {
+        let Model::Profile(profile) = document.model else {
+            return Err(Error::Directive {
+                profile: location.to_string(),
+                pointer: String::new(),
+                message: format!("a {} is not a profile", document.model.kind()),
+            });
+        };
+        let mut warnings = Vec::new();
+        let mut stack = vec![location.clone()];
+        let catalog = self.resolve_profile(location, &profile, &mut stack, &mut warnings)?;
+        Ok(Resolved { catalog, warnings })
+    }
+
+    fn resolve_profile(
+        &self,
+        location: &Location,
+        profile: &Profile,
+        stack: &mut Vec<Location>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Catalog> {
+        let name = location.to_string();
+        let mut imported = Vec::new();
+        let mut sources = Vec::new();
+        for (index, import) in profile.imports.iter().enumerate() {
+            let pointer = format!("/profile/imports/{index}");
+            let catalog = self.import(location, profile, import, &pointer, stack, warnings)?;
+            let selection = select(
+                &catalog,
+                import,
+                &name,
+                &pointer,
+                self.options.strict,
+                warnings,
+            )?;
+            imported.push(filter(&catalog, &selection));
+            sources.push(catalog);
+        }
+        let merged = crate::merge::merge(profile, imported, &name, self.options.strict, warnings)?;
+        let mut catalog = merged;
+        if let Some(modifications) = &profile.modify {
+            modify(
+                &mut catalog,
+                modifications,
+                &name,
+                self.options.strict,
+                warnings,
+            )?;
+        }
+        Ok(self.finalize(location, profile, catalog, &sources))
+    }
+
+    /// Loads the document an import names and resolves it to a catalog.
+    fn import(
+        &self,
+        location: &Location,
+        profile: &Profile,
+        import: &Import,
+        pointer: &str,
+        stack: &mut Vec<Location>,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<Catalog> {
+        let name = location.to_string();
+        let href = import.href.as_deref().ok_or_else(|| Error::Directive {
+            profile: name.clone(),
+            pointer: pointer.to_owned(),
+            message: "the import has no href".into(),
+        })?;
+        let candidates = self.candidates(location, profile, href, pointer)?;
+        let mut failures = Vec::new();
+        for target in candidates {
+            if let Some(start) = stack.iter().position(|l| *l == target) {
+                let mut chain: Vec<String> =
+                    stack[start..].iter().map(ToString::to_string).collect();
+                chain.push(target.to_string());
+                return Err(Error::Cycle {
+                    profile: name,
+                    chain,
+                });
+            }
+            let bytes = match self.loader.load(&target) {
+                Ok(bytes) => bytes,
+                Err(reason) => {
+                    failures.push(format!("{target}: {reason}"));
+                    continue;
+                }
+            };
+            let path = std::path::PathBuf::from(target.to_string());
+            let (_, document) = oscal_io::read_document(&path, &bytes)?;
+            return match document.model {
+                Model::Catalog(catalog) => Ok(*catalog),
+                Model::Profile(inner) => {
+                    stack.push(target.clone());
+                    let resolved = self.resolve_profile(&target, &inner, stack, warnings);
+                    stack.pop();
+                    resolved
+                }
+                other => Err(Error::NotImportable {
+                    profile: name,
+                    pointer: format!("{pointer}/href"),
+                    href: href.to_owned(),
+                    model: other.kind(),
+                }),
+            };
+        }
+        Err(Error::Load {
+            profile: name,
+            pointer: format!("{pointer}/href"),
+            href: href.to_owned(),
+            reason: failures.join("; "),
+        })
+    }
+
+    /// The locations to try for an href, in order: a back-matter resource's rlinks, or the
+    /// href itself; each through the href map first.
+    fn candidates(
+        &self,
+        location: &Location,
+        profile: &Profile,
+        href: &str,
+        pointer: &str,
+    ) -> Result<Vec<Location>> {
+        let name = location.to_string();
+        let hrefs: Vec<String> = match href.strip_prefix('#') {
+            Some(uuid) => {
+                let resource = profile
+                    .back_matter
+                    .as_ref()
+                    .and_then(|b| b.resources.as_ref())
+                    .and_then(|r| r.iter().find(|r| r.uuid == uuid))
+                    .ok_or_else(|| Error::Load {
+                        profile: name.clone(),
+                        pointer: format!("{pointer}/href"),
+                        href: href.to_owned(),
+                        reason: "no back-matter resource has this uuid".into(),
+                    })?;
+                let links: Vec<String> = resource
+                    .rlinks
+                    .iter()
+                    .flatten()
+                    .map(|l| l.href.clone())
+                    .collect();
+                if links.is_empty() {
+                    return Err(Error::Load {
+                        profile: name,
+                        pointer: format!("{pointer}/href"),
+                        href: href.to_owned(),
+                        reason: "the back-matter resource has no rlink".into(),
+                    });
+                }
+                links
+            }
+            None => vec![href.to_owned()],
+        };
+        let mut out = Vec::new();
+        for href in hrefs {
+            let target = match self.options.href_map.apply(&href) {
+                Some(mapped) => mapped,
+                None => location.join(&href).map_err(|reason| Error::Load {
+                    profile: name.clone(),
+                    pointer: format!("{pointer}/href"),
+                    href: href.clone(),
+                    reason,
+                })?,
+            };
+            out.push(target);
+        }
+        Ok(out)
+    }
+
+    fn finalize(
+        &self,
+        location: &Location,
+        profile: &Profile,
+        mut catalog: Catalog,
+        sources: &[Catalog],
+    ) -> Catalog {
+        let mut metadata: Metadata = profile.metadata.clone();
+        metadata.oscal_version = oscal_model::OSCAL_VERSION.to_owned();
+        if let Some(when) = &self.options.last_modified {
+            metadata.last_modified = when.clone();
+        }
+        let tool = Property {
+            name: "resolution-tool".into(),
+            value: self.options.tool.clone(),
+            ..Property::default()
+        };
+        metadata.props.get_or_insert_with(Vec::new).push(tool);
+        let source = Link {
+            href: location.file_name(),
+            rel: Some("source-profile".into()),
+            ..Link::default()
+        };
+        metadata.links.get_or_insert_with(Vec::new).push(source);
+        catalog.metadata = metadata;
+        catalog.uuid = self
+            .options
+            .uuid
+            .clone()
+            .unwrap_or_else(|| derived_uuid(&profile.uuid));
+
+        // Back matter: the resources the result cites, from the imported catalogs and from the
+        // profile, in the order they appear there.
+        catalog.back_matter = None;
+        let cited = cited_uuids(&catalog);
+        let mut seen = HashSet::new();
+        let mut resources: Vec<Resource> = Vec::new();
+        let all = sources
+            .iter()
+            .filter_map(|c| c.back_matter.as_ref())
+            .chain(profile.back_matter.iter())
+            .filter_map(|b| b.resources.as_ref())
+            .flatten();
+        for resource in all {
+            if cited.contains(resource.uuid.as_str()) && seen.insert(resource.uuid.clone()) {
+                resources.push(resource.clone());
+            }
+        }
+        if !resources.is_empty() {
+            catalog.back_matter = Some(BackMatter {
+                resources: Some(resources),
+                ..BackMatter::default()
+            });
+        }
+        catalog
+    }
+}
+
+/// A uuid (version 5 style, from a hash) that depends only on `seed`, so that resolving the
+/// same profile twice gives the same catalog uuid.
+pub(crate) fn derived_uuid(seed: &str) -> String {
+    // FNV-1a over the seed, twice with different offsets, gives 128 bits.
+    let hash = |offset: u64| {
+        seed.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_be_bytes());
+    bytes[8..].copy_from_slice(&b.to_be_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Every `#uuid` the catalog cites, in any href or markup link.
+fn cited_uuids(catalog: &Catalog) -> HashSet<String> {
+    let value = serde_json::to_value(catalog).unwrap_or_default();
+    let mut found = HashSet::new();
+    let mut pending = vec![&value];
+    while let Some(value) = pending.pop() {
+        match value {
+            serde_json::Value::String(text) => {
+                let mut rest = text.as_str();
+                while let Some(at) = rest.find('#') {
+                    let candidate = &rest[at + 1..];
+                    if candidate.len() >= 36 && is_uuid(&candidate[..36]) {
+                        found.insert(candidate[..36].to_owned());
+                    }
+                    rest = candidate;
+                }
+            }
+            serde_json::Value::Array(items) => pending.extend(items),
+            serde_json::Value::Object(map) => pending.extend(map.values()),
+            _ => {}
+        }
+    }
+    found
+}
+
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// All controls of a catalog in document order, with their ancestor controls.
+fn all_controls(catalog: &Catalog) -> Vec<Selected<'_>> {
+    fn walk<'c>(
+        controls: &'c [Control],
+        ancestors: &mut Vec<&'c str>,
+        out: &mut Vec<Selected<'c>>,
+    ) {
+        for control in controls {
+            out.push(Selected {
+                control,
+                ancestors: ancestors.clone(),
+            });
+            if let Some(children) = &control.controls {
+                ancestors.push(&control.id);
+                walk(children, ancestors, out);
+                ancestors.pop();
+            }
+        }
+    }
+    fn walk_groups<'c>(list: &'c [CatalogGroup], out: &mut Vec<Selected<'c>>) {
+        for group in list {
+            walk(
+                group.controls.as_deref().unwrap_or(&[]),
+                &mut Vec::new(),
+                out,
+            );
+            walk_groups(group.groups.as_deref().unwrap_or(&[]), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        catalog.controls.as_deref().unwrap_or(&[]),
+        &mut Vec::new(),
+        &mut out,
+    );
+    walk_groups(catalog.groups.as_deref().unwrap_or(&[]), &mut out);
+    out
+}
+
+/// Glob matching with `*` (any run) and `?` (one character), as `matching/@pattern` uses.
+pub(crate) fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// The ids a list of `include-controls` / `exclude-controls` calls names in `catalog`.
+fn called(
+    catalog: &Catalog,
+    calls: &[ControlCommonSelectControlById],
+    name: &str,
+    pointer: &str,
+    strict: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<HashSet<String>> {
+    let controls = all_controls(catalog);
+    let known: HashSet<&str> = controls.iter().map(|s| s.control.id.as_str()).collect();
+    let mut ids = HashSet::new();
+    for (index, call) in calls.iter().enumerate() {
+        let at = format!("{pointer}/{index}");
+        let mut direct: Vec<&str> = Vec::new();
+        for (i, id) in call.with_ids.iter().flatten().enumerate() {
+            if known.contains(id.as_str()) {
+                direct.push(id);
+            } else {
+                let message =
+                    format!("with-ids names control {id:?}, which the imported catalog lacks");
+                crate::warn(
+                    warnings,
+                    strict,
+                    name,
+                    &format!("{at}/with-ids/{i}"),
+                    message,
+                )?;
+            }
+        }
+        for (i, matching) in call.matching.iter().flatten().enumerate() {
+            let Some(pattern) = &matching.pattern else {
+                continue;
+            };
+            if pattern.is_empty() {
+                return Err(Error::Directive {
+                    profile: name.to_owned(),
+                    pointer: format!("{at}/matching/{i}/pattern"),
+                    message: "empty matching pattern".into(),
+                });
+            }
+            direct.extend(
+                controls
+                    .iter()
+                    .filter(|s| glob(pattern, &s.control.id))
+                    .map(|s| s.control.id.as_str()),
+            );
+        }
+        let with_children = call.with_child_controls.as_deref() == Some("yes");
+        for id in &direct {
+            ids.insert((*id).to_owned());
+        }
+        if with_children {
+            for selected in &controls {
+                if selected.ancestors.iter().any(|a| direct.contains(a)) {
+                    ids.insert(selected.control.id.clone());
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The ids of the controls an import selects from `catalog`.
+fn select(
+    catalog: &Catalog,
+    import: &Import,
+    name: &str,
+    pointer: &str,
+    strict: bool,
+    warnings: &mut Vec<Warning>,
+) -> Result<HashSet<String>> {
+    let mut ids = if import.include_all.is_some() {
+        all_controls(catalog)
+            .iter()
+            .map(|s| s.control.id.clone())
+            .collect()
+    } else {
+        let calls = import.include_controls.as_deref().unwrap_or(&[]);
+        called(
+            catalog,
+            calls,
+            name,
+            &format!("{pointer}/include-controls"),
+            strict,
+            warnings,
+        )?
+    };
+    if let Some(excludes) = &import.exclude_controls {
+        let excluded = called(
+            catalog,
+            excludes,
+            name,
+            &format!("{pointer}/exclude-controls"),
+            strict,
+            warnings,
+        )?;
+        ids.retain(|id| !excluded.contains(id));
+    }
+    Ok(ids)
+}
+
+/// The catalog keeping only what a selection needs: the selected controls, the controls that
+/// contain them (as the containers they are in the source), and the groups around them.
+/// Loose parameters (of groups or the catalog) are kept only when the result refers to them.
+fn filter(catalog: &Catalog, selection: &HashSet<String>) -> Catalog {
+    fn keep_control(control: &Control, selection: &HashSet<String>) -> Option<Control> {
+        let children: Vec<Control> = control
+            .controls
+            .iter()
+            .flatten()
+            .filter_map(|c| keep_control(c, selection))
+            .collect();
+        if !selection.contains(&control.id) && children.is_empty() {
+            return None;
+        }
+        let mut kept = control.clone();
+        kept.controls = (!children.is_empty()).then_some(children);
+        if !selection.contains(&control.id) {
+            // Kept only to hold a selected child: marked so that a flat merge can drop it.
+            kept.unrecognized
+                .insert(CONTAINER_MARK.into(), serde_json::Value::Bool(true));
+        }
+        Some(kept)
+    }
+    fn keep_group(group: &CatalogGroup, selection: &HashSet<String>) -> Option<CatalogGroup> {
+        let controls: Vec<Control> = group
+            .controls
+            .iter()
+            .flatten()
+            .filter_map(|c| keep_control(c, selection))
+            .collect();
+        let groups: Vec<CatalogGroup> = group
+            .groups
+            .iter()
+            .flatten()
+            .filter_map(|g| keep_group(g, selection))
+            .collect();
+        if controls.is_empty() && groups.is_empty() {
+            return None;
+        }
+        let mut kept = group.clone();
+        kept.controls = (!controls.is_empty()).then_some(controls);
+        kept.groups = (!groups.is_empty()).then_some(groups);
+        Some(kept)
+    }
+    let mut out = catalog.clone();
+    let controls: Vec<Control> = catalog
+        .controls
+        .iter()
+        .flatten()
+        .filter_map(|c| keep_control(c, selection))
+        .collect();
+    let groups: Vec<CatalogGroup> = catalog
+        .groups
+        .iter()
+        .flatten()
+        .filter_map(|g| keep_group(g, selection))
+        .collect();
+    out.controls = (!controls.is_empty()).then_some(controls);
+    out.groups = (!groups.is_empty()).then_some(groups);
+    prune_loose_params(&mut out);
+    out
+}
+
+/// Marks a control that is in the result only because it contains selected controls.
+pub(crate) const CONTAINER_MARK: &str = "\u{0}mim6-container";
+
+/// Removes catalog- and group-level parameters that nothing in the result inserts or depends on.
+fn prune_loose_params(catalog: &mut Catalog) {
+    let mut text = serde_json::to_string(&catalog.controls).unwrap_or_default();
+    for group in catalog.groups.iter().flatten() {
+        text.push_str(&serde_json::to_string(&group.controls).unwrap_or_default());
+        text.push_str(&serde_json::to_string(&group.parts).unwrap_or_default());
+        text.push_str(&serde_json::to_string(&group.groups).unwrap_or_default());
+    }
+    let referenced = |param: &Parameter| {
+        let Some(id) = param.id.as_deref() else {
+            return true;
+        };
+        text.contains(&format!("insert: param, {id} "))
+            || text.contains(&format!("\"depends-on\":\"{id}\""))
+    };
+    fn prune_groups(list: &mut [CatalogGroup], keep: &dyn Fn(&Parameter) -> bool) {
+        for group in list {
+            if let Some(params) = &mut group.params {
+                params.retain(|p| keep(p));
+                if params.is_empty() {
+                    group.params = None;
+                }
+            }
+            prune_groups(group.groups.as_deref_mut().unwrap_or(&mut []), keep);
+        }
+    }
+    if let Some(params) = &mut catalog.params {
+        params.retain(|p| referenced(p));
+        if params.is_empty() {
+            catalog.params = None;
+        }
+    }
+    prune_groups(
+        catalog.groups.as_deref_mut().unwrap_or(&mut []),
+        &referenced,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("ac-*", "ac-2.1"));
+        assert!(glob("?c-1", "ac-1"));
+        assert!(!glob("ac-?", "ac-10"));
+        assert!(glob("*", ""));
+        assert!(!glob("a", "ab"));
+    }
+
+    #[test]
+    fn derived_uuids_are_stable_version_5() {
+        let a = derived_uuid("6a917bb8-b705-4b60-bcf9-6f10bdf24d3b");
+        assert_eq!(a, derived_uuid("6a917bb8-b705-4b60-bcf9-6f10bdf24d3b"));
+        assert_ne!(a, derived_uuid("other"));
+        assert!(is_uuid(&a));
+        assert_eq!(&a[14..15], "5");
+    }
+}
