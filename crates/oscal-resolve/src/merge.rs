@@ -50,10 +50,17 @@ pub(crate) fn merge(
         }
     } else {
         let mut controls = Vec::new();
-        for catalog in imported {
+        let mut params: Vec<oscal_model::Parameter> = Vec::new();
+        for mut catalog in imported {
+            for param in catalog.params.take().into_iter().flatten() {
+                if !params.iter().any(|p| p.id == param.id) {
+                    params.push(param);
+                }
+            }
             flatten_catalog(catalog, &mut controls);
         }
         result.controls = (!controls.is_empty()).then_some(controls);
+        result.params = (!params.is_empty()).then_some(params);
     }
     if combine != Combine::Keep {
         let mut seen = HashSet::new();
@@ -61,7 +68,9 @@ pub(crate) fn merge(
     }
     if let Some(custom) = custom {
         let mut pool = Vec::new();
+        let params = result.params.take();
         flatten_catalog(std::mem::take(&mut result), &mut pool);
+        result.params = params;
         let mut used = HashSet::new();
         let groups: Vec<CatalogGroup> = custom
             .groups
@@ -131,17 +140,12 @@ fn merge_groups(target: &mut Vec<CatalogGroup>, groups: Vec<CatalogGroup>) {
     }
 }
 
-/// All controls of a catalog at top level, in document order. A control kept only as the
-/// container of selected controls is dropped and its selected children take its place.
+/// All top-level controls of a catalog's groups, in document order. Controls keep their child
+/// controls; a control kept only as the container of selected controls stays their container,
+/// as in NIST's reference resolver.
 fn flatten_catalog(catalog: Catalog, out: &mut Vec<Control>) {
     fn controls(list: Vec<Control>, out: &mut Vec<Control>) {
-        for mut control in list {
-            if control.unrecognized.remove(CONTAINER_MARK).is_some() {
-                controls(control.controls.take().unwrap_or_default(), out);
-            } else {
-                out.push(control);
-            }
-        }
+        out.extend(list);
     }
     fn groups(list: Vec<CatalogGroup>, out: &mut Vec<Control>) {
         for group in list {

@@ -234,6 +234,9 @@ fn remove(control: &mut Control, removal: &Removal) {
     tidy(&mut control.parts);
 }
 
+/// Props and parts without `ns` are in the OSCAL namespace.
+const OSCAL_NS: &str = "http://csrc.nist.gov/ns/oscal";
+
 fn remove_props_links(
     props: &mut Option<Vec<Property>>,
     links: &mut Option<Vec<Link>>,
@@ -247,7 +250,7 @@ fn remove_props_links(
                 Some(&p.name),
                 p.class.as_deref(),
                 p.uuid.as_deref(),
-                p.ns.as_deref(),
+                Some(p.ns.as_deref().unwrap_or(OSCAL_NS)),
             )
         });
     }
@@ -267,7 +270,7 @@ fn remove_parts(parts: &mut Option<Vec<Part>>, removal: &Removal) {
                 Some(&p.name),
                 p.class.as_deref(),
                 p.id.as_deref(),
-                p.ns.as_deref(),
+                Some(p.ns.as_deref().unwrap_or(OSCAL_NS)),
             )
         });
         for part in list.iter_mut() {

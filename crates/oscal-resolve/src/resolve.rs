@@ -473,14 +473,24 @@ fn called(
             }
         }
         for (i, matching) in call.matching.iter().flatten().enumerate() {
-            let Some(pattern) = &matching.pattern else {
-                continue;
-            };
+            let pattern = matching.pattern.as_deref().unwrap_or("");
+            let here = format!("{at}/matching/{i}/pattern");
             if pattern.is_empty() {
+                // NIST's expected output: an empty pattern matches nothing.
+                let message = "an empty matching pattern selects nothing".to_owned();
+                crate::warn(warnings, strict, name, &here, message)?;
+                continue;
+            }
+            if let Some(bad) = pattern
+                .chars()
+                .find(|c| c.is_whitespace() || "[]{}\\".contains(*c))
+            {
                 return Err(Error::Directive {
                     profile: name.to_owned(),
-                    pointer: format!("{at}/matching/{i}/pattern"),
-                    message: "empty matching pattern".into(),
+                    pointer: here,
+                    message: format!(
+                        "malformed matching pattern {pattern:?}: {bad:?} is not allowed (patterns use * and ?)"
+                    ),
                 });
             }
             direct.extend(
@@ -603,49 +613,100 @@ fn filter(catalog: &Catalog, selection: &HashSet<String>) -> Catalog {
         .collect();
     out.controls = (!controls.is_empty()).then_some(controls);
     out.groups = (!groups.is_empty()).then_some(groups);
-    prune_loose_params(&mut out);
+    float_loose_params(&mut out, catalog);
     out
 }
 
 /// Marks a control that is in the result only because it contains selected controls.
 pub(crate) const CONTAINER_MARK: &str = "\u{0}mim6-container";
 
-/// Removes catalog- and group-level parameters that nothing in the result inserts or depends on.
-fn prune_loose_params(catalog: &mut Catalog) {
-    let mut text = serde_json::to_string(&catalog.controls).unwrap_or_default();
-    for group in catalog.groups.iter().flatten() {
-        text.push_str(&serde_json::to_string(&group.controls).unwrap_or_default());
-        text.push_str(&serde_json::to_string(&group.parts).unwrap_or_default());
-        text.push_str(&serde_json::to_string(&group.groups).unwrap_or_default());
-    }
-    let referenced = |param: &Parameter| {
-        let Some(id) = param.id.as_deref() else {
-            return true;
-        };
-        text.contains(&format!("insert: param, {id} "))
-            || text.contains(&format!("\"depends-on\":\"{id}\""))
-    };
-    fn prune_groups(list: &mut [CatalogGroup], keep: &dyn Fn(&Parameter) -> bool) {
+/// Loose parameters: the parameters the result inserts (or that kept parameters depend on)
+/// but does not define in a kept control. As NIST's requirement tests expect, they "float" to
+/// the catalog level, in the order the source defines them, wherever they were defined there
+/// (the catalog, a group, or a control the profile excluded). Parameters of groups move there
+/// too; the ones nothing refers to are dropped.
+fn float_loose_params(result: &mut Catalog, source: &Catalog) {
+    fn strip_groups(list: &mut [CatalogGroup]) {
         for group in list {
-            if let Some(params) = &mut group.params {
-                params.retain(|p| keep(p));
-                if params.is_empty() {
-                    group.params = None;
-                }
+            group.params = None;
+            strip_groups(group.groups.as_deref_mut().unwrap_or(&mut []));
+        }
+    }
+    result.params = None;
+    strip_groups(result.groups.as_deref_mut().unwrap_or(&mut []));
+
+    let mut defined = HashSet::new();
+    for selected in all_controls(result) {
+        for param in selected.control.params.iter().flatten() {
+            if let Some(id) = &param.id {
+                defined.insert(id.clone());
             }
-            prune_groups(group.groups.as_deref_mut().unwrap_or(&mut []), keep);
         }
     }
-    if let Some(params) = &mut catalog.params {
-        params.retain(|p| referenced(p));
-        if params.is_empty() {
-            catalog.params = None;
+    let text = serde_json::to_string(&(&result.controls, &result.groups)).unwrap_or_default();
+    let mut wanted: HashSet<String> = referenced_params(&text);
+    let mut floated: Vec<Parameter> = Vec::new();
+    let everywhere = all_params(source);
+    // A floated parameter may itself refer to others; repeat until nothing new is wanted.
+    loop {
+        let before = floated.len();
+        for param in &everywhere {
+            let Some(id) = param.id.as_deref() else {
+                continue;
+            };
+            if wanted.contains(id)
+                && !defined.contains(id)
+                && !floated.iter().any(|p| p.id.as_deref() == Some(id))
+            {
+                floated.push((*param).clone());
+            }
+        }
+        if floated.len() == before {
+            break;
+        }
+        let text = serde_json::to_string(&floated).unwrap_or_default();
+        wanted.extend(referenced_params(&text));
+    }
+    let order: Vec<&str> = everywhere.iter().filter_map(|p| p.id.as_deref()).collect();
+    floated.sort_by_key(|p| order.iter().position(|id| Some(*id) == p.id.as_deref()));
+    result.params = (!floated.is_empty()).then_some(floated);
+}
+
+/// Parameter ids inserted (`{{ insert: param, id }}`) or depended on in JSON text.
+fn referenced_params(text: &str) -> HashSet<String> {
+    let mut ids = HashSet::new();
+    for (marker, end) in [("insert: param, ", " }}"), ("\"depends-on\":\"", "\"")] {
+        let mut rest = text;
+        while let Some(at) = rest.find(marker) {
+            let after = &rest[at + marker.len()..];
+            if let Some(stop) = after.find(end) {
+                ids.insert(after[..stop].trim().to_owned());
+            }
+            rest = after;
         }
     }
-    prune_groups(
-        catalog.groups.as_deref_mut().unwrap_or(&mut []),
-        &referenced,
-    );
+    ids
+}
+
+/// Every parameter of a catalog, in document order: catalog, groups, controls.
+fn all_params(catalog: &Catalog) -> Vec<&Parameter> {
+    fn controls<'c>(list: &'c [Control], out: &mut Vec<&'c Parameter>) {
+        for control in list {
+            out.extend(control.params.iter().flatten());
+            controls(control.controls.as_deref().unwrap_or(&[]), out);
+        }
+    }
+    fn groups<'c>(list: &'c [CatalogGroup], out: &mut Vec<&'c Parameter>) {
+        for group in list {
+            out.extend(group.params.iter().flatten());
+            controls(group.controls.as_deref().unwrap_or(&[]), out);
+            groups(group.groups.as_deref().unwrap_or(&[]), out);
+        }
+    }
+    let mut out: Vec<&Parameter> = catalog.params.iter().flatten().collect();
+    controls(catalog.controls.as_deref().unwrap_or(&[]), &mut out);
+    groups(catalog.groups.as_deref().unwrap_or(&[]), &mut out);
+    out
 }
 
 #[cfg(test)]
