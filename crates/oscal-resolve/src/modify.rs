@@ -326,6 +326,16 @@ fn add(control: &mut Control, addition: &Addition) -> bool {
                 }
                 return add_next_to_part(&mut control.parts, id, addition, position == "before");
             }
+            if let Some(param) = control
+                .params
+                .iter_mut()
+                .flatten()
+                .find(|p| p.id.as_deref() == Some(id))
+            {
+                insert_items(&mut param.props, &addition.props, at_start);
+                insert_items(&mut param.links, &addition.links, at_start);
+                return true;
+            }
             add_into_part(&mut control.parts, id, addition, at_start)
         }
     }

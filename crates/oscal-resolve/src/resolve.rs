@@ -303,7 +303,15 @@ impl<'l> Resolver<'l> {
             .filter_map(|b| b.resources.as_ref())
             .flatten();
         for resource in all {
-            if cited.contains(resource.uuid.as_str()) && seen.insert(resource.uuid.clone()) {
+            // A resource marked `keep: always` stays whether or not it is cited.
+            let keep = resource
+                .props
+                .iter()
+                .flatten()
+                .any(|p| p.name == "keep" && p.value == "always");
+            if (keep || cited.contains(resource.uuid.as_str()))
+                && seen.insert(resource.uuid.clone())
+            {
                 resources.push(resource.clone());
             }
         }
