@@ -26,7 +26,7 @@ pub(crate) struct Args {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum FormatArg {
+pub(crate) enum FormatArg {
     Json,
     Xml,
     Yaml,
@@ -46,18 +46,22 @@ fn is_stdio(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
-pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
-    let format: Format = match (args.to, Format::from_path(&args.output)) {
+/// The output format: `--to` if given, else the output file's extension.
+pub(crate) fn output_format(to: Option<FormatArg>, output: &Path) -> anyhow::Result<Format> {
+    Ok(match (to, Format::from_path(output)) {
         (Some(to), _) => to.into(),
         (None, Some(format)) => format,
-        (None, None) if is_stdio(&args.output) => {
+        (None, None) if is_stdio(output) => {
             bail!("writing to standard output needs --to json|xml|yaml")
         }
         (None, None) => bail!(
-            "cannot tell the output format from {:?}; name it .json, .xml or .yaml, or pass --to",
-            args.output
+            "cannot tell the output format from {output:?}; name it .json, .xml or .yaml, or pass --to"
         ),
-    };
+    })
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
+    let format = output_format(args.to, &args.output)?;
     let (name, bytes) = if is_stdio(&args.input) {
         let mut bytes = Vec::new();
         std::io::stdin()

@@ -1,6 +1,7 @@
 //! `mim6`: the command-line front of the mim6 OSCAL compliance pipeline.
 
 mod convert;
+mod resolve;
 mod validate;
 
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ enum Command {
     Validate(validate::Args),
     /// Convert an OSCAL document between JSON, XML and YAML.
     Convert(convert::Args),
+    /// Resolve a profile into a catalog, as NIST's profile resolution specification says.
+    Resolve(resolve::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Resolve(args) => resolve::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -24,10 +24,14 @@ mod error;
 mod loader;
 mod merge;
 mod modify;
+#[cfg(feature = "remote")]
+mod remote;
 mod resolve;
 
 pub use error::{Error, Result};
 pub use loader::{FileLoader, HrefMap, Loader, Location};
+#[cfg(feature = "remote")]
+pub use remote::RemoteLoader;
 pub use resolve::{Options, Resolved, Resolver};
 
 /// Something in the profile that names what the imported catalogs lack; an error under

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `mim6` binary.
 
 mod convert;
+mod resolve;
 mod validate;
 
 use std::path::{Path, PathBuf};
