@@ -1,6 +1,7 @@
 //! Profile resolution against NIST's own outputs.
 
 mod baselines;
+mod directives;
 mod spec;
 
 use std::path::{Path, PathBuf};
