@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::fixtures;
 
-fn resolve(profile: Value, strict: bool) -> Result<(Value, Vec<String>), Error> {
+fn resolve(profile: &Value, strict: bool) -> Result<(Value, Vec<String>), Error> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("profile.json");
     std::fs::write(&path, profile.to_string()).unwrap();
@@ -28,7 +28,7 @@ fn resolve(profile: Value, strict: bool) -> Result<(Value, Vec<String>), Error> 
     Ok((serde_json::to_value(document).unwrap(), warnings))
 }
 
-fn profile(imports: Value, rest: Value) -> Value {
+fn profile(imports: &Value, rest: &Value) -> Value {
     let mut body = json!({
         "uuid": "3f5c6d1e-2b3a-4c5d-8e9f-a0b1c2d3e4f5",
         "metadata": {"title": "Test", "last-modified": "2024-01-01T00:00:00Z", "version": "1", "oscal-version": "1.2.3"},
@@ -50,13 +50,13 @@ fn catalog_href() -> String {
 #[test]
 fn custom_structuring_builds_the_profiles_groups_in_the_order_asked() {
     let p = profile(
-        json!([{"href": catalog_href(), "include-controls": [{"with-ids": ["ac-2", "ac-10", "ir-6", "ir-4"]}]}]),
-        json!({"merge": {"custom": {"groups": [
+        &json!([{"href": catalog_href(), "include-controls": [{"with-ids": ["ac-2", "ac-10", "ir-6", "ir-4"]}]}]),
+        &json!({"merge": {"custom": {"groups": [
             {"id": "access", "title": "Access", "insert-controls": [{"order": "descending", "include-controls": [{"matching": [{"pattern": "ac-*"}]}]}]},
             {"id": "incidents", "title": "Incidents", "insert-controls": [{"order": "ascending", "include-all": {}, "exclude-controls": [{"matching": [{"pattern": "ac-*"}]}]}]}
         ]}}}),
     );
-    let (catalog, warnings) = resolve(p, true).unwrap();
+    let (catalog, warnings) = resolve(&p, true).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     let groups = catalog["catalog"]["groups"].as_array().unwrap();
     let ids = |g: &Value| -> Vec<String> {
@@ -75,8 +75,8 @@ fn custom_structuring_builds_the_profiles_groups_in_the_order_asked() {
 #[test]
 fn alterations_add_and_remove_and_warn_on_missing_controls() {
     let p = profile(
-        json!([{"href": catalog_href(), "include-controls": [{"with-ids": ["ir-6"]}]}]),
-        json!({"merge": {"as-is": true}, "modify": {
+        &json!([{"href": catalog_href(), "include-controls": [{"with-ids": ["ir-6"]}]}]),
+        &json!({"merge": {"as-is": true}, "modify": {
         "set-parameters": [{"param-id": "ir-06_odp.01", "values": ["72 hours"]}],
         "alters": [
             {"control-id": "ir-6", "removes": [{"by-name": "guidance"}], "adds": [
@@ -85,7 +85,7 @@ fn alterations_add_and_remove_and_warn_on_missing_controls() {
             {"control-id": "zz-1", "removes": [{"by-name": "x"}]}
         ]}}),
     );
-    let (catalog, warnings) = resolve(p.clone(), false).unwrap();
+    let (catalog, warnings) = resolve(&p, false).unwrap();
     assert_eq!(
         warnings,
         [
@@ -103,16 +103,16 @@ fn alterations_add_and_remove_and_warn_on_missing_controls() {
             .all(|p| p["name"] != "guidance")
     );
     assert_eq!(control["params"][0]["values"], json!(["72 hours"]));
-    assert!(matches!(resolve(p, true), Err(Error::Directive { .. })));
+    assert!(matches!(resolve(&p, true), Err(Error::Directive { .. })));
 }
 
 #[test]
 fn malformed_patterns_and_cycles_are_errors_that_say_where() {
     let p = profile(
-        json!([{"href": catalog_href(), "include-controls": [{"matching": [{"pattern": "ac-[1-3]"}]}]}]),
-        json!({}),
+        &json!([{"href": catalog_href(), "include-controls": [{"matching": [{"pattern": "ac-[1-3]"}]}]}]),
+        &json!({}),
     );
-    let error = resolve(p, false).unwrap_err().to_string();
+    let error = resolve(&p, false).unwrap_err().to_string();
     assert!(error.ends_with("at /profile/imports/0/include-controls/0/matching/0/pattern: malformed matching pattern \"ac-[1-3]\": '[' is not allowed (patterns use * and ?)"), "{error}");
 
     let dir = tempfile::tempdir().unwrap();
@@ -121,7 +121,7 @@ fn malformed_patterns_and_cycles_are_errors_that_say_where() {
         ("b.json", "c.json"),
         ("c.json", "a.json"),
     ] {
-        let p = profile(json!([{"href": next, "include-all": {}}]), json!({}));
+        let p = profile(&json!([{"href": next, "include-all": {}}]), &json!({}));
         std::fs::write(dir.path().join(name), p.to_string()).unwrap();
     }
     let loader = FileLoader::default();
