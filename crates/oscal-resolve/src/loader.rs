@@ -77,8 +77,14 @@ fn normalize(path: &Path) -> PathBuf {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() && !path.is_absolute() {
+                let at_relative_top = matches!(
+                    out.components().next_back(),
+                    None | Some(Component::ParentDir)
+                );
+                if at_relative_top && !path.is_absolute() {
                     out.push("..");
+                } else {
+                    out.pop();
                 }
             }
             other => out.push(other.as_os_str()),
@@ -223,6 +229,11 @@ mod tests {
             Location::Url("https://other.org/x.json".into())
         );
         assert!(base.join("ftp://x/y").is_err());
+        let here = Location::File(PathBuf::from("profile.json"));
+        assert_eq!(
+            here.join("../../a/../b.json").unwrap(),
+            Location::File(PathBuf::from("../../b.json"))
+        );
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub(crate) fn merge(
         for catalog in imported {
             merge_as_is(&mut result, catalog);
         }
+        absorb_containers_in(&mut result);
     } else {
         let mut controls = Vec::new();
         let mut params: Vec<oscal_model::Parameter> = Vec::new();
@@ -97,6 +98,58 @@ pub(crate) fn merge(
     }
     strip_marks(&mut result);
     Ok(result)
+}
+
+/// A control that one import keeps only as the container of its selected children, and that
+/// another import selects itself, is one control: the container's children move into it. (A
+/// profile importing a baseline and then an enhancement of a control in that baseline gets
+/// the control once, with the enhancement.)
+fn absorb_containers_in(catalog: &mut Catalog) {
+    fn absorb(list: &mut Vec<Control>) {
+        let mut index = 0;
+        while index < list.len() {
+            let id = list[index].id.clone();
+            let twin = (index + 1..list.len()).find(|&j| {
+                list[j].id == id
+                    && (list[j].unrecognized.contains_key(CONTAINER_MARK)
+                        || list[index].unrecognized.contains_key(CONTAINER_MARK))
+            });
+            if let Some(j) = twin {
+                let other = list.remove(j);
+                let target = &mut list[index];
+                if target.unrecognized.contains_key(CONTAINER_MARK)
+                    && !other.unrecognized.contains_key(CONTAINER_MARK)
+                {
+                    let children = target.controls.take();
+                    *target = Control {
+                        controls: children,
+                        ..other.clone()
+                    };
+                }
+                for child in other.controls.unwrap_or_default() {
+                    let kids = target.controls.get_or_insert_with(Vec::new);
+                    kids.push(child);
+                }
+                continue;
+            }
+            if let Some(children) = &mut list[index].controls {
+                absorb(children);
+            }
+            index += 1;
+        }
+    }
+    fn groups(list: &mut [CatalogGroup]) {
+        for group in list {
+            if let Some(controls) = &mut group.controls {
+                absorb(controls);
+            }
+            groups(group.groups.as_deref_mut().unwrap_or(&mut []));
+        }
+    }
+    if let Some(controls) = &mut catalog.controls {
+        absorb(controls);
+    }
+    groups(catalog.groups.as_deref_mut().unwrap_or(&mut []));
 }
 
 /// Adds a filtered catalog to the result, keeping its groups: groups with the same id are

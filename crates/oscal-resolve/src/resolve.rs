@@ -124,8 +124,9 @@ impl<'l> Resolver<'l> {
                 self.options.strict,
                 warnings,
             )?;
-            imported.push(filter(&catalog, &selection));
-            sources.push(catalog);
+            let (filtered, back_matter) = filter(catalog, &selection);
+            imported.push(filtered);
+            sources.push(back_matter);
         }
         let merged = crate::merge::merge(profile, imported, &name, self.options.strict, warnings)?;
         let mut catalog = merged;
@@ -264,7 +265,7 @@ impl<'l> Resolver<'l> {
         location: &Location,
         profile: &Profile,
         mut catalog: Catalog,
-        sources: &[Catalog],
+        sources: &[Option<BackMatter>],
     ) -> Catalog {
         let mut metadata: Metadata = profile.metadata.clone();
         metadata.oscal_version = oscal_model::OSCAL_VERSION.to_owned();
@@ -298,7 +299,7 @@ impl<'l> Resolver<'l> {
         let mut resources: Vec<Resource> = Vec::new();
         let all = sources
             .iter()
-            .filter_map(|c| c.back_matter.as_ref())
+            .flatten()
             .chain(profile.back_matter.iter())
             .filter_map(|b| b.resources.as_ref())
             .flatten();
@@ -353,25 +354,15 @@ pub(crate) fn derived_uuid(seed: &str) -> String {
 
 /// Every `#uuid` the catalog cites, in any href or markup link.
 fn cited_uuids(catalog: &Catalog) -> HashSet<String> {
-    let value = serde_json::to_value(catalog).unwrap_or_default();
+    let text = serde_json::to_string(catalog).unwrap_or_default();
     let mut found = HashSet::new();
-    let mut pending = vec![&value];
-    while let Some(value) = pending.pop() {
-        match value {
-            serde_json::Value::String(text) => {
-                let mut rest = text.as_str();
-                while let Some(at) = rest.find('#') {
-                    let candidate = &rest[at + 1..];
-                    if candidate.len() >= 36 && is_uuid(&candidate[..36]) {
-                        found.insert(candidate[..36].to_owned());
-                    }
-                    rest = candidate;
-                }
-            }
-            serde_json::Value::Array(items) => pending.extend(items),
-            serde_json::Value::Object(map) => pending.extend(map.values()),
-            _ => {}
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('#') {
+        let candidate = &rest[at + 1..];
+        if candidate.len() >= 36 && candidate.is_char_boundary(36) && is_uuid(&candidate[..36]) {
+            found.insert(candidate[..36].to_owned());
         }
+        rest = candidate;
     }
     found
 }
@@ -564,65 +555,72 @@ fn select(
 
 /// The catalog keeping only what a selection needs: the selected controls, the controls that
 /// contain them (as the containers they are in the source), and the groups around them.
-/// Loose parameters (of groups or the catalog) are kept only when the result refers to them.
-fn filter(catalog: &Catalog, selection: &HashSet<String>) -> Catalog {
-    fn keep_control(control: &Control, selection: &HashSet<String>) -> Option<Control> {
+/// Loose parameters float to the catalog level when the result refers to them. The source is
+/// consumed (its controls move into the result); its back matter is returned beside it.
+fn filter(mut catalog: Catalog, selection: &HashSet<String>) -> (Catalog, Option<BackMatter>) {
+    fn keep_control(mut control: Control, selection: &HashSet<String>) -> Option<Control> {
         let children: Vec<Control> = control
             .controls
-            .iter()
+            .take()
+            .into_iter()
             .flatten()
             .filter_map(|c| keep_control(c, selection))
             .collect();
-        if !selection.contains(&control.id) && children.is_empty() {
+        let selected = selection.contains(&control.id);
+        if !selected && children.is_empty() {
             return None;
         }
-        let mut kept = control.clone();
-        kept.controls = (!children.is_empty()).then_some(children);
-        if !selection.contains(&control.id) {
-            // Kept only to hold a selected child: marked so that a flat merge can drop it.
-            kept.unrecognized
+        control.controls = (!children.is_empty()).then_some(children);
+        if !selected {
+            // Kept only to hold a selected child.
+            control
+                .unrecognized
                 .insert(CONTAINER_MARK.into(), serde_json::Value::Bool(true));
         }
-        Some(kept)
+        Some(control)
     }
-    fn keep_group(group: &CatalogGroup, selection: &HashSet<String>) -> Option<CatalogGroup> {
+    fn keep_group(mut group: CatalogGroup, selection: &HashSet<String>) -> Option<CatalogGroup> {
         let controls: Vec<Control> = group
             .controls
-            .iter()
+            .take()
+            .into_iter()
             .flatten()
             .filter_map(|c| keep_control(c, selection))
             .collect();
         let groups: Vec<CatalogGroup> = group
             .groups
-            .iter()
+            .take()
+            .into_iter()
             .flatten()
             .filter_map(|g| keep_group(g, selection))
             .collect();
         if controls.is_empty() && groups.is_empty() {
             return None;
         }
-        let mut kept = group.clone();
-        kept.controls = (!controls.is_empty()).then_some(controls);
-        kept.groups = (!groups.is_empty()).then_some(groups);
-        Some(kept)
+        group.controls = (!controls.is_empty()).then_some(controls);
+        group.groups = (!groups.is_empty()).then_some(groups);
+        Some(group)
     }
-    let mut out = catalog.clone();
+    let params: Vec<Parameter> = all_params(&catalog).into_iter().cloned().collect();
+    let back_matter = catalog.back_matter.take();
     let controls: Vec<Control> = catalog
         .controls
-        .iter()
+        .take()
+        .into_iter()
         .flatten()
         .filter_map(|c| keep_control(c, selection))
         .collect();
     let groups: Vec<CatalogGroup> = catalog
         .groups
-        .iter()
+        .take()
+        .into_iter()
         .flatten()
         .filter_map(|g| keep_group(g, selection))
         .collect();
-    out.controls = (!controls.is_empty()).then_some(controls);
-    out.groups = (!groups.is_empty()).then_some(groups);
-    float_loose_params(&mut out, catalog);
-    out
+    catalog.controls = (!controls.is_empty()).then_some(controls);
+    catalog.groups = (!groups.is_empty()).then_some(groups);
+    float_loose_params(&mut catalog, &params);
+    (catalog, back_matter)
 }
 
 /// Marks a control that is in the result only because it contains selected controls.
@@ -633,7 +631,7 @@ pub(crate) const CONTAINER_MARK: &str = "\u{0}mim6-container";
 /// the catalog level, in the order the source defines them, wherever they were defined there
 /// (the catalog, a group, or a control the profile excluded). Parameters of groups move there
 /// too; the ones nothing refers to are dropped.
-fn float_loose_params(result: &mut Catalog, source: &Catalog) {
+fn float_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
     fn strip_groups(list: &mut [CatalogGroup]) {
         for group in list {
             group.params = None;
@@ -654,11 +652,10 @@ fn float_loose_params(result: &mut Catalog, source: &Catalog) {
     let text = serde_json::to_string(&(&result.controls, &result.groups)).unwrap_or_default();
     let mut wanted: HashSet<String> = referenced_params(&text);
     let mut floated: Vec<Parameter> = Vec::new();
-    let everywhere = all_params(source);
     // A floated parameter may itself refer to others; repeat until nothing new is wanted.
     loop {
         let before = floated.len();
-        for param in &everywhere {
+        for param in everywhere {
             let Some(id) = param.id.as_deref() else {
                 continue;
             };

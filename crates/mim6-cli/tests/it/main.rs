@@ -1,5 +1,6 @@
 //! End-to-end tests of the `mim6` binary.
 
+mod baseline;
 mod convert;
 mod resolve;
 mod validate;
