@@ -5,13 +5,10 @@ mod convert;
 mod resolve;
 mod validate;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-/// The repository's fixture folder.
-pub(crate) fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
-}
+pub(crate) use mim6_test_support::fixtures;
 
 /// What a run of `mim6` printed and how it exited.
 #[derive(Debug)]

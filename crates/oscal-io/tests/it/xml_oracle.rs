@@ -6,6 +6,7 @@ use oscal_io::{json, xml};
 use serde_json::Value;
 
 use crate::{files_with_extension, fixtures};
+pub(crate) use mim6_test_support::first_difference;
 
 /// Pairs whose two forms NIST published do not agree, so no converter can match both.
 /// (XML file name, what differs.)
@@ -98,35 +99,6 @@ fn pairs() -> Vec<(PathBuf, PathBuf)> {
         }
     }
     pairs
-}
-
-/// The first place two JSON values differ, as a pointer and the two values there.
-pub(crate) fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            for key in x.keys().chain(y.keys()) {
-                let here = format!("{at}/{key}");
-                match (x.get(key), y.get(key)) {
-                    (Some(p), Some(q)) => {
-                        if let Some(d) = first_difference(p, q, &here) {
-                            return Some(d);
-                        }
-                    }
-                    (p, q) => return Some(format!("{here}: {p:?} vs {q:?}")),
-                }
-            }
-            None
-        }
-        (Value::Array(x), Value::Array(y)) => {
-            for (i, (p, q)) in x.iter().zip(y).enumerate() {
-                if let Some(d) = first_difference(p, q, &format!("{at}/{i}")) {
-                    return Some(d);
-                }
-            }
-            (x.len() != y.len()).then(|| format!("{at}: {} vs {} items", x.len(), y.len()))
-        }
-        _ => (a != b).then(|| format!("{at}: {a} vs {b}")),
-    }
 }
 
 fn read_json(path: &Path) -> Value {

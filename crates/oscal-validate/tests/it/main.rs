@@ -7,24 +7,11 @@ use oscal_validate::Validator;
 use serde_json::Value;
 
 fn nist() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/nist")
+    mim6_test_support::fixtures().join("nist")
 }
 
 fn json_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    found
+    mim6_test_support::files_with_extension(dir, "json")
 }
 
 /// Problems NIST's own files have, which validation must report rather than hide:

@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests of the mim6 crates (a dev-dependency only).
+//!
+//! ```
+//! let value = serde_json::json!({"a": [1, 2]});
+//! let other = serde_json::json!({"a": [1, 3]});
+//! assert_eq!(mim6_test_support::first_difference(&value, &other, "").unwrap(), "/a/1: 2 vs 3");
+//! ```
+#![deny(missing_docs)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The repository's shared test data folder, `tests/fixtures`.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// Every file under `dir` whose extension is `ext`, sorted, so that tests walk data in a fixed
+/// order.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("a readable folder entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == ext) {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The first place two JSON values differ, as a JSON pointer and the two values there
+/// (shortened), or `None` when they are equal.
+pub fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
+    let cut = |v: &Value| v.to_string().chars().take(120).collect::<String>();
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for key in x.keys().chain(y.keys()) {
+                let here = format!("{at}/{key}");
+                match (x.get(key), y.get(key)) {
+                    (Some(p), Some(q)) => {
+                        if let Some(d) = first_difference(p, q, &here) {
+                            return Some(d);
+                        }
+                    }
+                    (p, q) => {
+                        return Some(format!("{here}: {:?} vs {:?}", p.map(cut), q.map(cut)));
+                    }
+                }
+            }
+            None
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                if let Some(d) = first_difference(p, q, &format!("{at}/{i}")) {
+                    return Some(d);
+                }
+            }
+            (x.len() != y.len()).then(|| format!("{at}: {} vs {} items", x.len(), y.len()))
+        }
+        _ => (a != b).then(|| format!("{at}: {} vs {}", cut(a), cut(b))),
+    }
+}
