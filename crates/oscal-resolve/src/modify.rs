@@ -131,18 +131,19 @@ fn find_param<'c>(catalog: &'c mut Catalog, id: &str) -> Option<&'c mut Paramete
         }
         None
     }
-    if let Some(found) = catalog
-        .params
-        .iter_mut()
-        .flatten()
-        .position(|p| p.id.as_deref() == Some(id))
-    {
-        return catalog.params.as_mut().map(|p| &mut p[found]);
-    }
+    // A control's own parameter comes first: the catalog level holds loose parameters, and
+    // one import's loose copy of a parameter may be another import's control parameter.
     if let Some(found) = in_controls(catalog.controls.as_deref_mut().unwrap_or(&mut []), id) {
         return Some(found);
     }
-    in_groups(catalog.groups.as_deref_mut().unwrap_or(&mut []), id)
+    if let Some(found) = in_groups(catalog.groups.as_deref_mut().unwrap_or(&mut []), id) {
+        return Some(found);
+    }
+    catalog
+        .params
+        .iter_mut()
+        .flatten()
+        .find(|p| p.id.as_deref() == Some(id))
 }
 
 pub(crate) fn find_control<'c>(catalog: &'c mut Catalog, id: &str) -> Option<&'c mut Control> {

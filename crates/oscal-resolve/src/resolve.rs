@@ -291,10 +291,20 @@ impl<'l> Resolver<'l> {
             .clone()
             .unwrap_or_else(|| derived_uuid(&profile.uuid));
 
-        // Back matter: the resources the result cites, from the imported catalogs and from the
-        // profile, in the order they appear there.
+        // One serialization of the result serves both what remains: the loose parameters it
+        // refers to, and the back-matter resources it cites (from the imported catalogs and
+        // the profile, in the order they appear there).
         catalog.back_matter = None;
-        let cited = cited_uuids(&catalog);
+        let loose = catalog.params.take();
+        let text = serde_json::to_string(&catalog).unwrap_or_default();
+        catalog.params = loose;
+        prune_loose_params(&mut catalog, &text);
+        let mut cited = cited_uuids(&text);
+        if let Some(params) = &catalog.params {
+            cited.extend(cited_uuids(
+                &serde_json::to_string(params).unwrap_or_default(),
+            ));
+        }
         let mut seen = HashSet::new();
         let mut resources: Vec<Resource> = Vec::new();
         let all = sources
@@ -352,11 +362,10 @@ pub(crate) fn derived_uuid(seed: &str) -> String {
     )
 }
 
-/// Every `#uuid` the catalog cites, in any href or markup link.
-fn cited_uuids(catalog: &Catalog) -> HashSet<String> {
-    let text = serde_json::to_string(catalog).unwrap_or_default();
+/// Every `#uuid` cited in JSON text, in any href or markup link.
+fn cited_uuids(text: &str) -> HashSet<String> {
     let mut found = HashSet::new();
-    let mut rest = text.as_str();
+    let mut rest = text;
     while let Some(at) = rest.find('#') {
         let candidate = &rest[at + 1..];
         if candidate.len() >= 36 && candidate.is_char_boundary(36) && is_uuid(&candidate[..36]) {
@@ -619,28 +628,26 @@ fn filter(mut catalog: Catalog, selection: &HashSet<String>) -> (Catalog, Option
         .collect();
     catalog.controls = (!controls.is_empty()).then_some(controls);
     catalog.groups = (!groups.is_empty()).then_some(groups);
-    float_loose_params(&mut catalog, &params);
+    gather_loose_params(&mut catalog, &params);
     (catalog, back_matter)
 }
 
 /// Marks a control that is in the result only because it contains selected controls.
 pub(crate) const CONTAINER_MARK: &str = "\u{0}mim6-container";
 
-/// Loose parameters: the parameters the result inserts (or that kept parameters depend on)
-/// but does not define in a kept control. As NIST's requirement tests expect, they "float" to
-/// the catalog level, in the order the source defines them, wherever they were defined there
-/// (the catalog, a group, or a control the profile excluded). Parameters of groups move there
-/// too; the ones nothing refers to are dropped.
-fn float_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
+/// Loose parameters (the specification's "loose params"): every parameter of the source that
+/// no kept control defines, whether the source had it at the catalog level, in a group or in a
+/// control the profile left out. They go to the catalog level, in source order, where
+/// `set-parameters` can still reach them; [`prune_loose_params`] keeps those the final result
+/// refers to. Groups keep no parameters of their own.
+fn gather_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
     fn strip_groups(list: &mut [CatalogGroup]) {
         for group in list {
             group.params = None;
             strip_groups(group.groups.as_deref_mut().unwrap_or(&mut []));
         }
     }
-    result.params = None;
     strip_groups(result.groups.as_deref_mut().unwrap_or(&mut []));
-
     let mut defined = HashSet::new();
     for selected in all_controls(result) {
         for param in selected.control.params.iter().flatten() {
@@ -649,32 +656,56 @@ fn float_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
             }
         }
     }
-    let text = serde_json::to_string(&(&result.controls, &result.groups)).unwrap_or_default();
-    let mut wanted: HashSet<String> = referenced_params(&text);
-    let mut floated: Vec<Parameter> = Vec::new();
-    // A floated parameter may itself refer to others; repeat until nothing new is wanted.
+    let loose: Vec<Parameter> = everywhere
+        .iter()
+        .filter(|p| p.id.as_deref().is_none_or(|id| !defined.contains(id)))
+        .cloned()
+        .collect();
+    result.params = (!loose.is_empty()).then_some(loose);
+}
+
+/// Keeps the loose parameters that the rest of the catalog (`text`, its JSON without them)
+/// inserts or depends on, and those that kept loose parameters refer to in turn.
+fn prune_loose_params(catalog: &mut Catalog, text: &str) {
+    let Some(loose) = catalog.params.take() else {
+        return;
+    };
+    // A parameter that a control of the result defines is not loose (another import may have
+    // left that control out and offered its parameter as loose).
+    let defined: HashSet<String> = all_controls(catalog)
+        .iter()
+        .flat_map(|s| s.control.params.iter().flatten())
+        .filter_map(|p| p.id.clone())
+        .collect();
+    let loose: Vec<Parameter> = loose
+        .into_iter()
+        .filter(|p| p.id.as_ref().is_none_or(|id| !defined.contains(id)))
+        .collect();
+    let mut wanted = referenced_params(text);
+    let mut kept = vec![false; loose.len()];
     loop {
-        let before = floated.len();
-        for param in everywhere {
-            let Some(id) = param.id.as_deref() else {
-                continue;
-            };
-            if wanted.contains(id)
-                && !defined.contains(id)
-                && !floated.iter().any(|p| p.id.as_deref() == Some(id))
-            {
-                floated.push((*param).clone());
+        let mut grew = false;
+        for (i, param) in loose.iter().enumerate() {
+            if !kept[i] && param.id.as_deref().is_some_and(|id| wanted.contains(id)) {
+                kept[i] = true;
+                grew = true;
+                wanted.extend(referenced_params(
+                    &serde_json::to_string(param).unwrap_or_default(),
+                ));
             }
         }
-        if floated.len() == before {
+        if !grew {
             break;
         }
-        let text = serde_json::to_string(&floated).unwrap_or_default();
-        wanted.extend(referenced_params(&text));
     }
-    let order: Vec<&str> = everywhere.iter().filter_map(|p| p.id.as_deref()).collect();
-    floated.sort_by_key(|p| order.iter().position(|id| Some(*id) == p.id.as_deref()));
-    result.params = (!floated.is_empty()).then_some(floated);
+    let mut seen = HashSet::new();
+    let params: Vec<Parameter> = loose
+        .into_iter()
+        .zip(kept)
+        .filter(|(p, keep)| *keep && seen.insert(p.id.clone()))
+        .map(|(p, _)| p)
+        .collect();
+    catalog.params = (!params.is_empty()).then_some(params);
 }
 
 /// Parameter ids inserted (`{{ insert: param, id }}`) or depended on in JSON text.
