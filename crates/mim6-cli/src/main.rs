@@ -2,6 +2,7 @@
 
 mod convert;
 mod resolve;
+mod synth;
 mod validate;
 
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ enum Command {
     Convert(convert::Args),
     /// Resolve a profile into a catalog, as NIST's profile resolution specification says.
     Resolve(resolve::Args),
+    /// Generate a realistic, seeded fleet of city OSCAL documents.
+    Synth(synth::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Resolve(args) => resolve::run(&args),
+        Command::Synth(args) => synth::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -73,3 +73,40 @@ impl<T: CollectUnrecognized> CollectUnrecognized for Box<T> {
         (**self).collect_unrecognized(at, out);
     }
 }
+
+/// The namespace (`ns`) of mim6's own props: city and region attribution, GDPR articles,
+/// MIM6 capabilities and the like.
+pub const MIM6_NAMESPACE: &str = "urn:mim6:oscal";
+
+/// A uuid that depends only on `name` (version 5 form, from a 128-bit hash of the name), for
+/// documents that must come out the same when made again from the same input: a resolved
+/// catalog from its profile, a generated fleet from its seed.
+///
+/// ```
+/// let a = oscal_model::uuid_from_name("city-007/system-2/ssp");
+/// assert_eq!(a, oscal_model::uuid_from_name("city-007/system-2/ssp"));
+/// assert_eq!(&a[14..15], "5");
+/// ```
+pub fn uuid_from_name(name: &str) -> String {
+    // FNV-1a over the name, twice with different offsets, gives 128 bits.
+    let hash = |offset: u64| {
+        name.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    };
+    let (a, b) = (hash(0xcbf2_9ce4_8422_2325), hash(0x8422_2325_cbf2_9ce4));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_be_bytes());
+    bytes[8..].copy_from_slice(&b.to_be_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}

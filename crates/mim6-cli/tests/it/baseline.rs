@@ -194,3 +194,16 @@ fn the_gdpr_mapping_names_only_controls_of_the_catalog() {
         }
     }
 }
+
+#[test]
+fn the_shipped_resolved_baseline_is_up_to_date() {
+    // `profiles/mim6-city-baseline-resolved.json` is embedded in the binary as the default
+    // baseline; it must be exactly what resolving the profile gives today.
+    let (_, fresh) = resolve("mim6-city-baseline.json");
+    let shipped =
+        std::fs::read_to_string(profiles().join("mim6-city-baseline-resolved.json")).unwrap();
+    assert!(
+        fresh == shipped,
+        "profiles/mim6-city-baseline-resolved.json is stale; regenerate it with the command in profiles/README.md"
+    );
+}
