@@ -8,11 +8,13 @@
 //! they expect. Generation is parallel over systems and writes as it goes, so memory stays flat
 //! in the size of the fleet.
 //!
-//! This version generates the system security plans: one per system against the baseline, and
+//! This version generates the system security plans (one per system against the baseline, and
 //! one for each city's shared platform, whose exported controls the systems inherit through a
-//! leveraged authorization.
+//! leveraged authorization) and, per period, each system's assessment plan and results
+//! (findings backed by observations, risks for what failed).
 #![deny(missing_docs)]
 
+mod assessment;
 mod fleet;
 mod ssp;
 
@@ -130,7 +132,8 @@ pub struct Summary {
 }
 
 /// Generates the fleet of `spec` against `baseline` and writes it under `out`, one folder per
-/// region, city and system: `out/REGION/CITY/SYSTEM/ssp.json`.
+/// region, city and system: `out/REGION/CITY/SYSTEM/ssp.json`, and per period `ap-P.json` and
+/// `ar-P.json` beside it; the city platform's plan is `out/REGION/CITY/platform/ssp.json`.
 pub fn generate(spec: &FleetSpec, baseline: &Baseline, out: &Path) -> Result<Summary> {
     let fleet = Fleet::plan(spec);
     let jobs: Vec<(&City, Option<&System>)> = fleet
@@ -140,32 +143,45 @@ pub fn generate(spec: &FleetSpec, baseline: &Baseline, out: &Path) -> Result<Sum
             std::iter::once((city, None)).chain(city.systems.iter().map(move |s| (city, Some(s))))
         })
         .collect();
-    let written: Vec<Result<u64>> = jobs
+    let written: Vec<Result<Summary>> = jobs
         .par_iter()
         .map(|(city, system)| {
-            let (folder, document) = match system {
-                None => (
-                    city.folder(out).join("platform"),
-                    ssp::platform(&fleet, city, baseline),
-                ),
-                Some(system) => (
-                    city.folder(out).join(&system.slug),
-                    ssp::system(&fleet, city, system, baseline),
-                ),
+            let folder = match system {
+                None => city.folder(out).join("platform"),
+                Some(system) => city.folder(out).join(&system.slug),
             };
             std::fs::create_dir_all(&folder).map_err(|source| Error::Folder {
                 path: folder.clone(),
                 source,
             })?;
-            let bytes = oscal_io::json::to_vec(&document)?;
-            oscal_io::write_atomic(&folder.join("ssp.json"), &bytes)?;
-            Ok(bytes.len() as u64)
+            let mut summary = Summary::default();
+            let mut write = |name: &str, document: &oscal_model::Document| -> Result<()> {
+                let bytes = oscal_io::json::to_vec(document)?;
+                oscal_io::write_atomic(&folder.join(name), &bytes)?;
+                summary.documents += 1;
+                summary.bytes += bytes.len() as u64;
+                Ok(())
+            };
+            match system {
+                None => write("ssp.json", &ssp::platform(&fleet, city, baseline))?,
+                Some(system) => {
+                    write("ssp.json", &ssp::system(&fleet, city, system, baseline))?;
+                    for period in 1..=spec.periods {
+                        let plan = assessment::plan(&fleet, city, system, period);
+                        write(&format!("ap-{period}.json"), &plan)?;
+                        let results = assessment::results(&fleet, city, system, baseline, period);
+                        write(&format!("ar-{period}.json"), &results)?;
+                    }
+                }
+            }
+            Ok(summary)
         })
         .collect();
     let mut summary = Summary::default();
     for result in written {
-        summary.bytes += result?;
-        summary.documents += 1;
+        let part = result?;
+        summary.bytes += part.bytes;
+        summary.documents += part.documents;
     }
     Ok(summary)
 }

@@ -39,10 +39,16 @@ fn prop(name: &str, value: &str) -> Property {
     }
 }
 
-fn metadata(title: String, city: &City, party: &str) -> Metadata {
+/// Metadata of a generated document: the city's attribution props and its owner.
+pub(crate) fn metadata_for(
+    title: String,
+    city: &City,
+    party: &str,
+    last_modified: &str,
+) -> Metadata {
     Metadata {
         title,
-        last_modified: PLAN_DATE.into(),
+        last_modified: last_modified.into(),
         version: "1.0".into(),
         oscal_version: OSCAL_VERSION.into(),
         props: Some(vec![
@@ -194,10 +200,11 @@ pub(crate) fn platform(fleet: &Fleet, city: &City, baseline: &Baseline) -> Docum
         .collect();
     document(SystemSecurityPlan {
         uuid: fleet.uuid(&format!("{key}/ssp")),
-        metadata: metadata(
+        metadata: metadata_for(
             format!("{}: shared city platform system security plan", city.name),
             city,
             &party,
+            PLAN_DATE,
         ),
         import_profile: ImportProfile {
             href: baseline.href.clone(),
@@ -278,10 +285,11 @@ pub(crate) fn system(fleet: &Fleet, city: &City, system: &System, baseline: &Bas
     }]);
     document(SystemSecurityPlan {
         uuid: fleet.uuid(&format!("{key}/ssp")),
-        metadata: metadata(
+        metadata: metadata_for(
             format!("{}: {} system security plan", city.name, system.name),
             city,
             &party,
+            PLAN_DATE,
         ),
         import_profile: ImportProfile {
             href: baseline.href.clone(),

@@ -26,7 +26,8 @@ fn every_generated_plan_is_valid_and_the_same_seed_gives_the_same_bytes() {
     };
     let first = tempfile::tempdir().unwrap();
     let summary = generate(&spec, &baseline, first.path()).unwrap();
-    assert_eq!(summary.documents, 3 * (2 + 1));
+    // Per city: the platform SSP, and per system an SSP plus an AP and an AR per period.
+    assert_eq!(summary.documents, 3 * (1 + 2 * (1 + 2 * 4)));
 
     let validator = Validator::new();
     let files = files_with_extension(first.path(), "json");
