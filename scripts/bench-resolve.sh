@@ -7,17 +7,7 @@
 # target/bench-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo="$PWD"
-venv="$repo/target/bench-venv"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
-if [ ! -x "$venv/bin/trestle" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q compliance-trestle
-fi
-cargo build --release --locked --bin mim6
+source scripts/bench-setup.sh
 
 # NIST's profile cites the catalog through a back-matter rlink that is relative to NIST's own
 # repository (../../../../nist.gov/...). Lay the files out so that the JSON rlink resolves the
@@ -50,7 +40,7 @@ PY
 
 cd "$work/a/b/c/d"
 hyperfine --warmup 1 --runs 5 --export-json "$work/result.json" \
-    -n mim6 "$repo/target/release/mim6 resolve profile.json -o $work/mim6-out.json" \
+    -n mim6 "$mim6 resolve profile.json -o $work/mim6-out.json" \
     -n trestle "$venv/bin/python $work/trestle_resolve.py $work profile.json"
 python3 - "$work/result.json" <<'PY'
 import json, sys

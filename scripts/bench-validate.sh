@@ -7,18 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-catalog="$PWD/tests/fixtures/nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_catalog.json"
-venv="$PWD/target/bench-venv"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine; }
-if [ ! -x "$venv/bin/trestle" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q compliance-trestle
-fi
-cargo build --release --locked --bin mim6
-mim6="$PWD/target/release/mim6"
+source scripts/bench-setup.sh
+catalog="$repo/tests/fixtures/nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_catalog.json"
 
 # trestle validates files inside a trestle workspace.
 (cd "$work" && "$venv/bin/trestle" init >/dev/null)

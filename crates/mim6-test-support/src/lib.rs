@@ -67,3 +67,13 @@ pub fn first_difference(a: &Value, b: &Value, at: &str) -> Option<String> {
         _ => (a != b).then(|| format!("{at}: {} vs {}", cut(a), cut(b))),
     }
 }
+
+/// The path and bytes of a fixture file, named relative to `tests/fixtures`.
+pub fn fixture(relative: &str) -> (PathBuf, Vec<u8>) {
+    let path = fixtures().join(relative);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (path, bytes)
+}
+
+/// NIST's SP 800-53r5 catalog (release 5.2.0, 10 MB), the usual benchmark input.
+pub const SP800_53_CATALOG: &str = "nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_catalog.json";

@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p oscal-io --bench parse`; the throughput column is in bytes per second.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use divan::Bencher;
@@ -16,12 +16,8 @@ fn main() {
     divan::main();
 }
 
-static CATALOG: LazyLock<(PathBuf, Vec<u8>)> = LazyLock::new(|| {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_catalog.json");
-    let bytes = std::fs::read(&path).expect("the catalog fixture is present");
-    (path, bytes)
-});
+static CATALOG: LazyLock<(PathBuf, Vec<u8>)> =
+    LazyLock::new(|| mim6_test_support::fixture(mim6_test_support::SP800_53_CATALOG));
 
 /// The baseline: serde_json into an untyped `Value`.
 #[divan::bench(sample_count = 20)]

@@ -2,7 +2,7 @@
 //!
 //! `cargo bench -p oscal-io --bench xml`; the throughput column is in bytes of XML per second.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use divan::Bencher;
@@ -17,11 +17,13 @@ fn main() {
 }
 
 static HIGH: LazyLock<(PathBuf, String)> = LazyLock::new(|| {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
-        "../../tests/fixtures/nist/nist-sp800-53r5/xml/NIST_SP-800-53_rev5_HIGH-baseline-resolved-profile_catalog.xml",
+    let (path, bytes) = mim6_test_support::fixture(
+        "nist/nist-sp800-53r5/xml/NIST_SP-800-53_rev5_HIGH-baseline-resolved-profile_catalog.xml",
     );
-    let text = std::fs::read_to_string(&path).expect("the HIGH catalog fixture is present");
-    (path, text)
+    (
+        path,
+        String::from_utf8(bytes).expect("the HIGH catalog is UTF-8"),
+    )
 });
 
 /// The floor: every event of the document read by quick-xml, nothing built.

@@ -424,16 +424,16 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
-/// The ids a list of `include-controls` / `exclude-controls` calls names in `catalog`.
+/// The ids a list of `include-controls` / `exclude-controls` calls names among `controls` (all
+/// the controls of the imported catalog).
 fn called(
-    catalog: &Catalog,
+    controls: &[Selected<'_>],
     calls: &[ControlCommonSelectControlById],
     name: &str,
     pointer: &str,
     strict: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<HashSet<String>> {
-    let controls = all_controls(catalog);
     let known: HashSet<&str> = controls.iter().map(|s| s.control.id.as_str()).collect();
     let mut ids = HashSet::new();
     for (index, call) in calls.iter().enumerate() {
@@ -487,7 +487,7 @@ fn called(
             ids.insert((*id).to_owned());
         }
         if with_children {
-            for selected in &controls {
+            for selected in controls {
                 if selected.ancestors.iter().any(|a| direct.contains(a)) {
                     ids.insert(selected.control.id.clone());
                 }
@@ -506,15 +506,13 @@ fn select(
     strict: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<HashSet<String>> {
+    let controls = all_controls(catalog);
     let mut ids = if import.include_all.is_some() {
-        all_controls(catalog)
-            .iter()
-            .map(|s| s.control.id.clone())
-            .collect()
+        controls.iter().map(|s| s.control.id.clone()).collect()
     } else {
         let calls = import.include_controls.as_deref().unwrap_or(&[]);
         called(
-            catalog,
+            &controls,
             calls,
             name,
             &format!("{pointer}/include-controls"),
@@ -524,7 +522,7 @@ fn select(
     };
     if let Some(excludes) = &import.exclude_controls {
         let excluded = called(
-            catalog,
+            &controls,
             excludes,
             name,
             &format!("{pointer}/exclude-controls"),
@@ -541,19 +539,23 @@ fn select(
 /// Loose parameters float to the catalog level when the result refers to them. The source is
 /// consumed (its controls move into the result); its back matter is returned beside it.
 fn filter(mut catalog: Catalog, selection: &HashSet<String>) -> (Catalog, Option<BackMatter>) {
-    fn keep_control(mut control: Control, selection: &HashSet<String>) -> Option<Control> {
-        let children: Vec<Control> = control
-            .controls
-            .take()
+    fn keep_controls(
+        list: Option<Vec<Control>>,
+        selection: &HashSet<String>,
+    ) -> Option<Vec<Control>> {
+        let kept: Vec<Control> = list
             .into_iter()
             .flatten()
             .filter_map(|c| keep_control(c, selection))
             .collect();
+        (!kept.is_empty()).then_some(kept)
+    }
+    fn keep_control(mut control: Control, selection: &HashSet<String>) -> Option<Control> {
+        control.controls = keep_controls(control.controls.take(), selection);
         let selected = selection.contains(&control.id);
-        if !selected && children.is_empty() {
+        if !selected && control.controls.is_none() {
             return None;
         }
-        control.controls = (!children.is_empty()).then_some(children);
         if !selected {
             // Kept only to hold a selected child.
             control
@@ -562,46 +564,26 @@ fn filter(mut catalog: Catalog, selection: &HashSet<String>) -> (Catalog, Option
         }
         Some(control)
     }
-    fn keep_group(mut group: CatalogGroup, selection: &HashSet<String>) -> Option<CatalogGroup> {
-        let controls: Vec<Control> = group
-            .controls
-            .take()
-            .into_iter()
-            .flatten()
-            .filter_map(|c| keep_control(c, selection))
-            .collect();
-        let groups: Vec<CatalogGroup> = group
-            .groups
-            .take()
+    fn keep_groups(
+        list: Option<Vec<CatalogGroup>>,
+        selection: &HashSet<String>,
+    ) -> Option<Vec<CatalogGroup>> {
+        let kept: Vec<CatalogGroup> = list
             .into_iter()
             .flatten()
             .filter_map(|g| keep_group(g, selection))
             .collect();
-        if controls.is_empty() && groups.is_empty() {
-            return None;
-        }
-        group.controls = (!controls.is_empty()).then_some(controls);
-        group.groups = (!groups.is_empty()).then_some(groups);
-        Some(group)
+        (!kept.is_empty()).then_some(kept)
+    }
+    fn keep_group(mut group: CatalogGroup, selection: &HashSet<String>) -> Option<CatalogGroup> {
+        group.controls = keep_controls(group.controls.take(), selection);
+        group.groups = keep_groups(group.groups.take(), selection);
+        (group.controls.is_some() || group.groups.is_some()).then_some(group)
     }
     let params: Vec<Parameter> = all_params(&catalog).into_iter().cloned().collect();
     let back_matter = catalog.back_matter.take();
-    let controls: Vec<Control> = catalog
-        .controls
-        .take()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| keep_control(c, selection))
-        .collect();
-    let groups: Vec<CatalogGroup> = catalog
-        .groups
-        .take()
-        .into_iter()
-        .flatten()
-        .filter_map(|g| keep_group(g, selection))
-        .collect();
-    catalog.controls = (!controls.is_empty()).then_some(controls);
-    catalog.groups = (!groups.is_empty()).then_some(groups);
+    catalog.controls = keep_controls(catalog.controls.take(), selection);
+    catalog.groups = keep_groups(catalog.groups.take(), selection);
     gather_loose_params(&mut catalog, &params);
     (catalog, back_matter)
 }

@@ -3,7 +3,7 @@
 //! `cargo bench -p oscal-validate --bench validate`; the throughput column is in bytes of the
 //! catalog's JSON text per second.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::LazyLock;
 
 use divan::Bencher;
@@ -15,12 +15,8 @@ fn main() {
     divan::main();
 }
 
-static CATALOG: LazyLock<(PathBuf, Vec<u8>)> = LazyLock::new(|| {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_catalog.json");
-    let bytes = std::fs::read(&path).expect("the catalog fixture is present");
-    (path, bytes)
-});
+static CATALOG: LazyLock<(PathBuf, Vec<u8>)> =
+    LazyLock::new(|| mim6_test_support::fixture(mim6_test_support::SP800_53_CATALOG));
 
 /// The official schema alone, on the already parsed catalog.
 #[divan::bench(sample_count = 20)]

@@ -6,7 +6,7 @@ use oscal_model::Document;
 use serde_json::{Map, Number, Value};
 
 use super::dom::{self, Element, Node};
-use super::schema::{Def, Kind, ValueType, def, root_def};
+use super::schema::{self, Def, Kind, ValueType, root_def};
 use crate::markup::{self, MarkupError};
 use crate::{Error, Result};
 
@@ -170,7 +170,7 @@ impl Converter {
                                     format!("unknown element <{}> in <{}>", item.name, child.name),
                                 ));
                             }
-                            items[index].push(self.item(def_of(spec.def), item, &item_at)?);
+                            items[index].push(self.item(schema::def(spec.def), item, &item_at)?);
                         }
                         Node::Text(_) => return Err(problem(&child_at, "unexpected text")),
                     }
@@ -181,7 +181,7 @@ impl Converter {
                 .position(|c| c.name == child.name && c.wrapper.is_none() && !c.unwrapped)
             {
                 let spec = &def.children[index];
-                items[index].push(self.item(def_of(spec.def), child, &child_at)?);
+                items[index].push(self.item(schema::def(spec.def), child, &child_at)?);
             } else if unwrapped.is_some() && markup::is_block(&child.name) {
                 prose.push(node);
             } else {
@@ -301,10 +301,6 @@ impl Converter {
         }
         Ok(object)
     }
-}
-
-fn def_of(index: u16) -> &'static Def {
-    def(index)
 }
 
 /// The JSON value of XML text of the given type.

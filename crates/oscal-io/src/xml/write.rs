@@ -4,7 +4,7 @@ use oscal_model::{Document, OSCAL_XML_NAMESPACE};
 use serde_json::{Map, Value};
 
 use super::dom::{Element, Node};
-use super::schema::{Def, Kind, ValueType, def, root_def};
+use super::schema::{self, Def, Kind, ValueType, root_def};
 use crate::markup;
 use crate::{Error, Result};
 
@@ -116,7 +116,7 @@ impl Writer {
                     .collect(),
                 single => vec![(single, at.clone())],
             };
-            let child_def = def_of(child.def);
+            let child_def = schema::def(child.def);
             if child.unwrapped {
                 for (item, at) in items {
                     let text = item
@@ -319,10 +319,6 @@ impl Writer {
         self.out.push_str(&element.name);
         self.out.push('>');
     }
-}
-
-fn def_of(index: u16) -> &'static Def {
-    def(index)
 }
 
 fn scalar(value: &Value) -> Option<String> {
