@@ -77,3 +77,19 @@ pub fn fixture(relative: &str) -> (PathBuf, Vec<u8>) {
 
 /// NIST's SP 800-53r5 catalog (release 5.2.0, 10 MB), the usual benchmark input.
 pub const SP800_53_CATALOG: &str = "nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_catalog.json";
+
+/// The verdict on one case of a data-driven test with an explicit xfail list of
+/// `(name, reason)`: `None` when the case behaves as listed (passes and is not listed, or fails
+/// and is listed), else what is wrong.
+pub fn xfail_verdict(
+    name: &str,
+    outcome: Result<(), String>,
+    xfail: &[(&str, &str)],
+) -> Option<String> {
+    let listed = xfail.iter().any(|(listed, _)| *listed == name);
+    match (outcome, listed) {
+        (Ok(()), true) => Some(format!("{name}: passes but is listed as xfail")),
+        (Err(e), false) => Some(format!("{name}: {e}")),
+        _ => None,
+    }
+}

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::{files_with_extension, fixtures};
 pub(crate) use mim6_test_support::first_difference;
+use mim6_test_support::xfail_verdict;
 
 /// Pairs whose two forms NIST published do not agree, so no converter can match both.
 /// (XML file name, what differs.)
@@ -120,12 +121,7 @@ fn nist_xml_reads_to_nists_json() {
                 None => Ok(()),
                 Some(d) => Err(d),
             });
-        let xfail = XFAIL_XML_TO_JSON.iter().any(|(f, _)| *f == name);
-        match (outcome, xfail) {
-            (Ok(()), true) => failures.push(format!("{name}: passes but is listed as xfail")),
-            (Err(e), false) => failures.push(format!("{name}: {e}")),
-            _ => {}
-        }
+        failures.extend(xfail_verdict(name, outcome, XFAIL_XML_TO_JSON));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -179,12 +175,7 @@ fn nist_json_writes_nists_xml() {
             None => Ok(()),
             Some(d) => Err(d),
         };
-        let xfail = XFAIL_JSON_TO_XML.iter().any(|(f, _)| *f == name);
-        match (outcome, xfail) {
-            (Ok(()), true) => failures.push(format!("{name}: passes but is listed as xfail")),
-            (Err(e), false) => failures.push(format!("{name}: {e}")),
-            _ => {}
-        }
+        failures.extend(xfail_verdict(name, outcome, XFAIL_JSON_TO_XML));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -219,12 +210,8 @@ fn nist_xml_round_trips_through_json() {
         let written = xml::to_string(&doc).unwrap();
         let expected = xml::canonical(&text).unwrap();
         let outcome = first_line_difference(&xml::canonical(&written).unwrap(), &expected);
-        let xfail = XFAIL_JSON_TO_XML.iter().any(|(f, _)| *f == name);
-        match (outcome, xfail) {
-            (None, true) => failures.push(format!("{name}: passes but is listed as xfail")),
-            (Some(d), false) => failures.push(format!("{name}: {d}")),
-            _ => {}
-        }
+        let outcome = outcome.map_or(Ok(()), Err);
+        failures.extend(xfail_verdict(&name, outcome, XFAIL_JSON_TO_XML));
     }
     assert!(checked >= 80, "only {checked} XML documents were checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));

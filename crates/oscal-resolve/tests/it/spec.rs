@@ -192,12 +192,11 @@ fn run_suite(dir: &Path, wanted: impl Fn(&str) -> bool, at_least: usize) {
             },
             Err(e) => Err(e.to_string()),
         };
-        let xfail = XFAIL.iter().any(|(n, _)| n == name);
-        match (result, xfail) {
-            (Ok(()), false) => passed += 1,
-            (Ok(()), true) => failures.push(format!("{name}: passes but is listed as xfail")),
-            (Err(e), false) => failures.push(format!("{name}: {e}")),
-            (Err(_), true) => {}
+        let compared = result.is_ok();
+        match mim6_test_support::xfail_verdict(name, result, XFAIL) {
+            Some(failure) => failures.push(failure),
+            None if compared => passed += 1,
+            None => {}
         }
     }
     assert!(
