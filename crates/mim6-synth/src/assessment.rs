@@ -1,115 +1,139 @@
-//! Assessment plans and results, one of each per system and period.
+//! Per system and period: the assessment plan, the assessment results and the POA&M, written
+//! from the system's [`History`].
 
+use jiff::civil::Date;
 use oscal_model::{
     AssessedControls, AssessmentPlan, AssessmentResult, AssessmentResults, AssociatedRisk,
     Characterization, Document, Facet, Finding, FindingTarget, ImportAp, ImportSsp, IncludeAll,
-    Model, ObjectiveStatus, Observation, Origin, OriginActor, RelatedObservation, ReviewedControls,
-    Risk,
+    MIM6_NAMESPACE, MitigatingFactor, Model, ObjectiveStatus, Observation, Origin, OriginActor,
+    PlanOfActionAndMilestones, PoamItem, Property, RelatedObservation, ReviewedControls, Risk,
+    RiskLog, RiskLogEntry, SystemId,
 };
-use rand::RngExt;
 
 use crate::Baseline;
-use crate::fleet::{City, Fleet, System, Trend};
-use crate::ssp::{inherited, metadata_for};
+use crate::fleet::{City, Fleet, System};
+use crate::history::{Disposition, History, Method, Naming, RiskLife, quarter};
+use crate::ssp::{metadata_for, requirement_uuid};
 
-/// The quarter `period` (1-based) of 2025 onwards: its first and last day.
-pub(crate) fn quarter(period: usize) -> (String, String) {
-    let index = period - 1;
-    let year = 2025 + index / 4;
-    let (start, end) = match index % 4 {
-        0 => ("01-01", "03-31"),
-        1 => ("04-01", "06-30"),
-        2 => ("07-01", "09-30"),
-        _ => ("10-01", "12-31"),
-    };
-    (format!("{year}-{start}"), format!("{year}-{end}"))
+/// What every document of one system needs to know.
+pub(crate) struct Context<'a> {
+    pub(crate) fleet: &'a Fleet,
+    pub(crate) city: &'a City,
+    pub(crate) system: &'a System,
+    pub(crate) baseline: &'a Baseline,
+    pub(crate) history: &'a History,
+    /// File extension of the system's documents (`json`, `xml`).
+    pub(crate) ext: &'a str,
 }
 
-/// The city's maturity in `period`: its start, moved by its trend.
-fn maturity(city: &City, period: usize) -> f64 {
-    let step = (period as f64 - 1.0) * 0.05;
-    let m = match city.maturity.trend {
-        Trend::Improving => city.maturity.start + step,
-        Trend::Stagnating => city.maturity.start,
-        Trend::Regressing => city.maturity.start - step,
-    };
-    m.clamp(0.05, 0.98)
+impl Context<'_> {
+    /// `CITY/SLUG`: the prefix of every uuid name of the system.
+    fn key(&self) -> String {
+        format!("{}/{}", self.city.id, self.system.slug)
+    }
+
+    fn party(&self) -> String {
+        self.fleet.uuid(&format!("{}/party", self.city.id))
+    }
+
+    fn control_id(&self, index: usize) -> &str {
+        &self.baseline.controls[index].id
+    }
+
+    fn risk_uuid(&self, risk: &RiskLife) -> String {
+        self.fleet.uuid(&format!(
+            "{}/risk/{}/{}",
+            self.key(),
+            self.control_id(risk.control),
+            risk.opened
+        ))
+    }
+
+    fn observation_uuid(&self, period: usize, control: usize) -> String {
+        self.fleet.uuid(&format!(
+            "{}/ar-{period}/observation/{}",
+            self.key(),
+            self.control_id(control)
+        ))
+    }
+}
+
+fn timestamp(date: Date) -> String {
+    format!("{date}T00:00:00Z")
+}
+
+fn end_of_day(date: Date) -> String {
+    format!("{date}T23:59:59Z")
+}
+
+fn all_controls() -> ReviewedControls {
+    ReviewedControls {
+        control_selections: vec![AssessedControls {
+            include_all: Some(IncludeAll::default()),
+            ..AssessedControls::default()
+        }],
+        ..ReviewedControls::default()
+    }
+}
+
+fn party_origin(party: &str) -> Origin {
+    Origin {
+        actors: vec![OriginActor {
+            r#type: "party".into(),
+            actor_uuid: party.into(),
+            ..OriginActor::default()
+        }],
+        ..Origin::default()
+    }
+}
+
+fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
+    (!items.is_empty()).then_some(items)
 }
 
 /// The assessment plan of a system for a period.
-pub(crate) fn plan(fleet: &Fleet, city: &City, system: &System, period: usize) -> Document {
-    let key = format!("{}/{}/ap-{period}", city.id, system.slug);
-    let party = fleet.uuid(&format!("{}/party", city.id));
+pub(crate) fn plan(cx: &Context<'_>, period: usize) -> Document {
+    let key = format!("{}/ap-{period}", cx.key());
     let (start, _) = quarter(period);
     Document::new(Model::AssessmentPlan(Box::new(AssessmentPlan {
-        uuid: fleet.uuid(&key),
+        uuid: cx.fleet.uuid(&key),
         metadata: metadata_for(
             format!(
                 "{}: {} assessment plan, period {period}",
-                city.name, system.name
+                cx.city.name, cx.system.name
             ),
-            city,
-            &party,
-            &format!("{start}T00:00:00Z"),
+            cx.city,
+            &cx.party(),
+            &timestamp(start),
         ),
         import_ssp: ImportSsp {
-            href: "ssp.json".into(),
+            href: format!("ssp.{}", cx.ext),
             ..ImportSsp::default()
         },
-        reviewed_controls: ReviewedControls {
-            control_selections: vec![AssessedControls {
-                include_all: Some(IncludeAll::default()),
-                ..AssessedControls::default()
-            }],
-            ..ReviewedControls::default()
-        },
+        reviewed_controls: all_controls(),
         ..AssessmentPlan::default()
     })))
 }
 
-/// The assessment results of a system for a period: findings on a sample of the controls the
-/// system claims, each backed by an observation, and a risk for each failed finding.
-pub(crate) fn results(
-    fleet: &Fleet,
-    city: &City,
-    system: &System,
-    baseline: &Baseline,
-    period: usize,
-) -> Document {
-    let key = format!("{}/{}/ar-{period}", city.id, system.slug);
-    let party = fleet.uuid(&format!("{}/party", city.id));
-    let tool = fleet.uuid(&format!("{}/scanner", city.id));
+/// The assessment results of a system for a period: a finding per assessed control backed by
+/// an observation, and every risk alive in the period.
+pub(crate) fn results(cx: &Context<'_>, period: usize) -> Document {
+    let key = format!("{}/ar-{period}", cx.key());
+    let party = cx.party();
+    let tool = cx.fleet.uuid(&format!("{}/scanner", cx.city.id));
     let (start, end) = quarter(period);
-    let mut rng = fleet.rng(&key);
-    let m = maturity(city, period);
-    let (mut findings, mut observations, mut risks) = (Vec::new(), Vec::new(), Vec::new());
-    for control in baseline.controls.iter().filter(|c| !inherited(&c.id)) {
-        // About a third of the controls are assessed each period.
-        if !rng.random_bool(0.35) {
-            continue;
-        }
-        let id = &control.id;
-        let satisfied = rng.random_bool(m);
-        let observation = fleet.uuid(&format!("{key}/observation/{id}"));
-        let by_tool = rng.random_bool(0.4);
-        let day = rng.random_range(1..28);
-        let collected = format!("{}-{day:02}T10:00:00Z", &end[..7]);
+    let assessed = &cx.history.periods[period - 1];
+    let mut observations = Vec::with_capacity(assessed.len());
+    let mut findings = Vec::with_capacity(assessed.len());
+    for item in assessed {
+        let id = cx.control_id(item.control);
+        let upper = id.to_uppercase();
+        let observation = cx.observation_uuid(period, item.control);
+        let by_tool = item.method == Method::Test;
         observations.push(Observation {
             uuid: observation.clone(),
-            description: format!(
-                "Evidence gathered for {} in period {period}.",
-                id.to_uppercase()
-            ),
-            methods: vec![
-                if by_tool {
-                    "TEST"
-                } else if rng.random_bool(0.5) {
-                    "EXAMINE"
-                } else {
-                    "INTERVIEW"
-                }
-                .into(),
-            ],
+            description: format!("Evidence gathered for {upper} in period {period}."),
+            methods: vec![item.method.name().into()],
             types: Some(vec!["control-objective".into()]),
             origins: Some(vec![Origin {
                 actors: vec![OriginActor {
@@ -119,74 +143,19 @@ pub(crate) fn results(
                 }],
                 ..Origin::default()
             }]),
-            collected,
+            collected: timestamp(item.collected),
+            expires: Some(timestamp(item.collected + jiff::ToSpan::days(365))),
             ..Observation::default()
         });
-        let mut related_risks = None;
-        if !satisfied {
-            let risk = fleet.uuid(&format!("{key}/risk/{id}"));
-            let likelihood = ["low", "moderate", "high"][rng.random_range(0..3)];
-            let impact = ["low", "moderate", "high"][rng.random_range(0..3)];
-            let system_ns = if rng.random_bool(0.5) {
-                "http://csrc.nist.gov/ns/oscal"
-            } else {
-                "http://fedramp.gov/ns/oscal"
-            };
-            risks.push(Risk {
-                uuid: risk.clone(),
-                title: format!("{} not satisfied", id.to_uppercase()),
-                description: format!(
-                    "The assessment of {} in period {period} found it not satisfied.",
-                    id.to_uppercase()
-                ),
-                statement: "Until remediated, the weakness may be exploited.".into(),
-                status: "open".into(),
-                characterizations: Some(vec![Characterization {
-                    origin: Origin {
-                        actors: vec![OriginActor {
-                            r#type: "party".into(),
-                            actor_uuid: party.clone(),
-                            ..OriginActor::default()
-                        }],
-                        ..Origin::default()
-                    },
-                    facets: vec![
-                        Facet {
-                            name: "likelihood".into(),
-                            system: system_ns.into(),
-                            value: likelihood.into(),
-                            ..Facet::default()
-                        },
-                        Facet {
-                            name: "impact".into(),
-                            system: system_ns.into(),
-                            value: impact.into(),
-                            ..Facet::default()
-                        },
-                    ],
-                    ..Characterization::default()
-                }]),
-                deadline: Some(format!("{}T00:00:00Z", quarter(period + 1).1)),
-                related_observations: Some(vec![RelatedObservation {
-                    observation_uuid: observation.clone(),
-                    ..RelatedObservation::default()
-                }]),
-                ..Risk::default()
-            });
-            related_risks = Some(vec![AssociatedRisk {
-                risk_uuid: risk,
-                ..AssociatedRisk::default()
-            }]);
-        }
         findings.push(Finding {
-            uuid: fleet.uuid(&format!("{key}/finding/{id}")),
-            title: format!("Assessment of {}", id.to_uppercase()),
-            description: format!("{} was assessed in period {period}.", id.to_uppercase()),
+            uuid: cx.fleet.uuid(&format!("{key}/finding/{id}")),
+            title: format!("Assessment of {upper}"),
+            description: format!("{upper} was assessed in period {period}."),
             target: FindingTarget {
                 r#type: "objective-id".into(),
                 target_id: format!("{id}_obj"),
                 status: ObjectiveStatus {
-                    state: if satisfied {
+                    state: if item.satisfied {
                         "satisfied"
                     } else {
                         "not-satisfied"
@@ -200,41 +169,53 @@ pub(crate) fn results(
                 observation_uuid: observation,
                 ..RelatedObservation::default()
             }]),
-            related_risks,
+            related_risks: item.risk.map(|r| {
+                vec![AssociatedRisk {
+                    risk_uuid: cx.risk_uuid(&cx.history.risks[r]),
+                    ..AssociatedRisk::default()
+                }]
+            }),
             ..Finding::default()
         });
     }
+    let risks = cx
+        .history
+        .risks
+        .iter()
+        .filter(|life| life.alive_in(period))
+        .map(|life| {
+            let observation = assessed
+                .iter()
+                .any(|a| a.control == life.control)
+                .then(|| cx.observation_uuid(period, life.control));
+            risk(cx, life, period, observation)
+        })
+        .collect();
     let result = AssessmentResult {
-        uuid: fleet.uuid(&format!("{key}/result")),
+        uuid: cx.fleet.uuid(&format!("{key}/result")),
         title: format!("Period {period} assessment"),
-        description: format!("Assessment of the {} for {start} to {end}.", system.name),
-        start: format!("{start}T00:00:00Z"),
-        end: Some(format!("{end}T23:59:59Z")),
-        reviewed_controls: ReviewedControls {
-            control_selections: vec![AssessedControls {
-                include_all: Some(IncludeAll::default()),
-                ..AssessedControls::default()
-            }],
-            ..ReviewedControls::default()
-        },
+        description: format!("Assessment of the {} for {start} to {end}.", cx.system.name),
+        start: timestamp(start),
+        end: Some(end_of_day(end)),
+        reviewed_controls: all_controls(),
         observations: non_empty(observations),
         risks: non_empty(risks),
         findings: non_empty(findings),
         ..AssessmentResult::default()
     };
     Document::new(Model::AssessmentResults(Box::new(AssessmentResults {
-        uuid: fleet.uuid(&key),
+        uuid: cx.fleet.uuid(&key),
         metadata: metadata_for(
             format!(
                 "{}: {} assessment results, period {period}",
-                city.name, system.name
+                cx.city.name, cx.system.name
             ),
-            city,
+            cx.city,
             &party,
-            &format!("{end}T23:59:59Z"),
+            &end_of_day(end),
         ),
         import_ap: ImportAp {
-            href: format!("ap-{period}.json"),
+            href: format!("ap-{period}.{}", cx.ext),
             ..ImportAp::default()
         },
         results: vec![result],
@@ -242,23 +223,241 @@ pub(crate) fn results(
     })))
 }
 
-fn non_empty<T>(items: Vec<T>) -> Option<Vec<T>> {
-    (!items.is_empty()).then_some(items)
+/// The POA&M of a system at the end of a period: an item per risk alive in it (the ones closed
+/// during the period included, with their closure). `None` when there is nothing to track.
+pub(crate) fn poam(cx: &Context<'_>, period: usize) -> Option<Document> {
+    let key = format!("{}/poam-{period}", cx.key());
+    let (_, end) = quarter(period);
+    let (risks, items): (Vec<Risk>, Vec<PoamItem>) = cx
+        .history
+        .risks
+        .iter()
+        .filter(|life| life.alive_in(period))
+        .map(|life| {
+            let risk = risk(cx, life, period, None);
+            let item = PoamItem {
+                uuid: Some(cx.fleet.uuid(&format!(
+                    "{key}/item/{}/{}",
+                    cx.control_id(life.control),
+                    life.opened
+                ))),
+                title: format!("Remediate: {}", risk.title),
+                description: format!(
+                    "Bring {} back to a satisfied state.",
+                    cx.control_id(life.control).to_uppercase()
+                ),
+                related_risks: Some(vec![AssociatedRisk {
+                    risk_uuid: risk.uuid.clone(),
+                    ..AssociatedRisk::default()
+                }]),
+                ..PoamItem::default()
+            };
+            (risk, item)
+        })
+        .unzip();
+    if items.is_empty() {
+        return None;
+    }
+    Some(Document::new(Model::PlanOfActionAndMilestones(Box::new(
+        PlanOfActionAndMilestones {
+            uuid: cx.fleet.uuid(&key),
+            metadata: metadata_for(
+                format!(
+                    "{}: {} plan of action and milestones, period {period}",
+                    cx.city.name, cx.system.name
+                ),
+                cx.city,
+                &cx.party(),
+                &end_of_day(end),
+            ),
+            import_ssp: Some(ImportSsp {
+                href: format!("ssp.{}", cx.ext),
+                ..ImportSsp::default()
+            }),
+            system_id: Some(SystemId {
+                identifier_type: Some("http://ietf.org/rfc/rfc4122".into()),
+                id: cx.fleet.uuid(&format!("{}/system-id", cx.key())),
+                ..SystemId::default()
+            }),
+            risks: Some(risks),
+            poam_items: items,
+            ..PlanOfActionAndMilestones::default()
+        },
+    ))))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+const NIST_LEVELS: [&str; 5] = ["very-low", "low", "moderate", "high", "very-high"];
 
-    #[test]
-    fn quarters() {
-        assert_eq!(
-            quarter(1),
-            ("2025-01-01".to_owned(), "2025-03-31".to_owned())
-        );
-        assert_eq!(
-            quarter(6),
-            ("2026-04-01".to_owned(), "2026-06-30".to_owned())
-        );
+fn facet(naming: Naming, name: &str, level: u8, state: Option<&str>) -> Facet {
+    let (system, value) = match naming {
+        Naming::Nist => (
+            "http://csrc.nist.gov/ns/oscal",
+            NIST_LEVELS[usize::from(level - 1)],
+        ),
+        Naming::FedrampNs | Naming::FedrampSite => (
+            if naming == Naming::FedrampNs {
+                "http://fedramp.gov/ns/oscal"
+            } else {
+                "https://fedramp.gov"
+            },
+            match level {
+                ..=2 => "low",
+                3 => "moderate",
+                _ => "high",
+            },
+        ),
+        Naming::Cvss => unreachable!("CVSS facets are scores"),
+    };
+    Facet {
+        name: name.into(),
+        system: system.into(),
+        value: value.into(),
+        props: state.map(|state| {
+            vec![Property {
+                name: "state".into(),
+                value: state.into(),
+                ..Property::default()
+            }]
+        }),
+        ..Facet::default()
+    }
+}
+
+/// A risk as listed in a document of `period`.
+fn risk(cx: &Context<'_>, life: &RiskLife, period: usize, observation: Option<String>) -> Risk {
+    let id = cx.control_id(life.control);
+    let upper = id.to_uppercase();
+    let uuid = cx.risk_uuid(life);
+    let party = cx.party();
+    let (_, end) = quarter(period);
+    let closing = life.closes_in(period);
+    let adjusted = life.adjusted.filter(|_| period > life.opened);
+    let state = adjusted.map(|_| "initial");
+    let facets = if life.naming == Naming::Cvss {
+        vec![Facet {
+            name: "base-score".into(),
+            system: "http://www.first.org/cvss/v3.1".into(),
+            value: format!("{:.1}", life.score),
+            ..Facet::default()
+        }]
+    } else {
+        vec![
+            facet(life.naming, "likelihood", life.likelihood, state),
+            facet(life.naming, "impact", life.impact, state),
+        ]
+    };
+    let mut characterizations = vec![Characterization {
+        origin: party_origin(&party),
+        facets,
+        ..Characterization::default()
+    }];
+    if let Some(likelihood) = adjusted {
+        characterizations.push(Characterization {
+            origin: party_origin(&party),
+            facets: vec![facet(
+                life.naming,
+                "likelihood",
+                likelihood,
+                Some("adjusted"),
+            )],
+            ..Characterization::default()
+        });
+    }
+    let status = if closing {
+        "closed"
+    } else if period == life.opened {
+        "open"
+    } else {
+        match life.disposition {
+            Disposition::DeviationApproved => "deviation-approved",
+            Disposition::Remediate => "remediating",
+            Disposition::Accepted | Disposition::FalsePositive => "open",
+        }
+    };
+    let props = match life.disposition {
+        Disposition::Accepted => Some(vec![mim6_prop("accepted", "true")]),
+        Disposition::FalsePositive => Some(vec![mim6_prop("false-positive", "true")]),
+        _ => None,
+    };
+    let mut log = vec![log_entry(
+        cx,
+        &uuid,
+        "Risk identified",
+        life.first_seen,
+        "open",
+    )];
+    if period > life.opened {
+        let next = match life.disposition {
+            Disposition::DeviationApproved => "deviation-approved",
+            _ => "remediating",
+        };
+        log.push(log_entry(
+            cx,
+            &uuid,
+            "Treatment decided",
+            quarter(life.opened).1,
+            next,
+        ));
+    }
+    if life.extended.is_some() && life.deadline < end {
+        log.push(log_entry(cx, &uuid, "Deadline extended", life.deadline, ""));
+    }
+    if let Some(closed) = life.closed.filter(|_| closing) {
+        log.push(log_entry(
+            cx,
+            &uuid,
+            "Remediation verified",
+            closed,
+            "closed",
+        ));
+    }
+    Risk {
+        uuid,
+        title: format!("{upper} not satisfied"),
+        description: format!(
+            "The assessment of {upper} in period {} found it not satisfied.",
+            life.opened
+        ),
+        statement: "Until remediated, the weakness may be exploited.".into(),
+        props,
+        status: status.into(),
+        characterizations: Some(characterizations),
+        mitigating_factors: Some(vec![MitigatingFactor {
+            uuid: cx.fleet.uuid(&format!("{}/mitigating", cx.risk_uuid(life))),
+            implementation_uuid: Some(requirement_uuid(cx.fleet, &cx.key(), id)),
+            description: format!("The system's implementation of {upper}."),
+            ..MitigatingFactor::default()
+        }]),
+        deadline: Some(end_of_day(life.deadline_in(period))),
+        risk_log: Some(RiskLog {
+            entries: log,
+            ..RiskLog::default()
+        }),
+        related_observations: observation.map(|observation_uuid| {
+            vec![RelatedObservation {
+                observation_uuid,
+                ..RelatedObservation::default()
+            }]
+        }),
+        ..Risk::default()
+    }
+}
+
+fn mim6_prop(name: &str, value: &str) -> Property {
+    Property {
+        name: name.into(),
+        ns: Some(MIM6_NAMESPACE.into()),
+        value: value.into(),
+        ..Property::default()
+    }
+}
+
+fn log_entry(cx: &Context<'_>, risk: &str, title: &str, date: Date, status: &str) -> RiskLogEntry {
+    RiskLogEntry {
+        uuid: cx.fleet.uuid(&format!("{risk}/log/{title}")),
+        title: Some(title.into()),
+        start: timestamp(date),
+        status_change: (!status.is_empty()).then(|| status.into()),
+        ..RiskLogEntry::default()
     }
 }

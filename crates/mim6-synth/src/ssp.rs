@@ -261,16 +261,23 @@ fn claimed_state(rng: &mut rand_chacha::ChaCha8Rng, maturity: f64) -> &'static s
 
 /// The SSP of one system: the controls it implements itself, with a realistic mix of states,
 /// and the ones it inherits from the city platform through a leveraged authorization.
-pub(crate) fn system(fleet: &Fleet, city: &City, system: &System, baseline: &Baseline) -> Document {
+pub(crate) fn system(
+    fleet: &Fleet,
+    city: &City,
+    system: &System,
+    baseline: &Baseline,
+    claims: &[Option<&'static str>],
+    ext: &str,
+) -> Document {
     let key = format!("{}/{}", city.id, system.slug);
     let party = fleet.uuid(&format!("{}/party", city.id));
     let this = fleet.uuid(&format!("{key}/this-system"));
     let leveraged = fleet.uuid(&format!("{key}/leveraged-platform"));
-    let mut rng = fleet.rng(&key);
     let requirements = baseline
         .controls
         .iter()
-        .map(|control| requirement(fleet, city, &key, control, &this, &leveraged, &mut rng))
+        .zip(claims)
+        .map(|(control, claim)| requirement(fleet, city, &key, control, *claim, &this, &leveraged))
         .collect();
     let mut platform = component(
         leveraged,
@@ -313,7 +320,7 @@ pub(crate) fn system(fleet: &Fleet, city: &City, system: &System, baseline: &Bas
                 party_uuid: party.clone(),
                 date_authorized: "2024-06-01".into(),
                 links: Some(vec![Link {
-                    href: "../platform/ssp.json".into(),
+                    href: format!("../platform/ssp.{ext}"),
                     rel: Some("system-security-plan".into()),
                     ..Link::default()
                 }]),
@@ -334,31 +341,42 @@ pub(crate) fn system(fleet: &Fleet, city: &City, system: &System, baseline: &Bas
     })
 }
 
+/// What a system's SSP claims for each baseline control, in baseline order: `None` for the
+/// controls inherited from the city platform, else the implementation state, drawn from the
+/// city's starting maturity.
+pub(crate) fn claims(
+    fleet: &Fleet,
+    city: &City,
+    system: &System,
+    baseline: &Baseline,
+) -> Vec<Option<&'static str>> {
+    let mut rng = fleet.rng(&format!("{}/{}", city.id, system.slug));
+    baseline
+        .controls
+        .iter()
+        .map(|control| {
+            (!inherited(&control.id)).then(|| claimed_state(&mut rng, city.maturity.start))
+        })
+        .collect()
+}
+
+/// The uuid of the implemented requirement for `control` in the SSP of the system whose key
+/// is `system` (`CITY/SLUG`).
+pub(crate) fn requirement_uuid(fleet: &Fleet, system: &str, control: &str) -> String {
+    fleet.uuid(&format!("{system}/requirement/{control}"))
+}
+
 fn requirement(
     fleet: &Fleet,
     city: &City,
     key: &str,
     control: &BaselineControl,
+    claim: Option<&'static str>,
     this: &str,
     leveraged: &str,
-    rng: &mut rand_chacha::ChaCha8Rng,
 ) -> SspImplementedRequirement {
     let id = &control.id;
-    let by_component = if inherited(id) {
-        ByComponent {
-            component_uuid: leveraged.into(),
-            uuid: fleet.uuid(&format!("{key}/by-component/{id}")),
-            description: format!("{} is inherited from the city platform.", id.to_uppercase()),
-            inherited: Some(vec![InheritedControlImplementation {
-                uuid: fleet.uuid(&format!("{key}/inherited/{id}")),
-                provided_uuid: Some(provided_uuid(fleet, city, id)),
-                description: format!("{} as provided by the city platform.", id.to_uppercase()),
-                ..InheritedControlImplementation::default()
-            }]),
-            ..ByComponent::default()
-        }
-    } else {
-        let state = claimed_state(rng, city.maturity.start);
+    let by_component = if let Some(state) = claim {
         let remarks = (state == "not-applicable").then(|| {
             format!(
                 "{} does not apply: the system neither stores nor transmits what it protects.",
@@ -376,14 +394,27 @@ fn requirement(
             }),
             ..ByComponent::default()
         }
+    } else {
+        ByComponent {
+            component_uuid: leveraged.into(),
+            uuid: fleet.uuid(&format!("{key}/by-component/{id}")),
+            description: format!("{} is inherited from the city platform.", id.to_uppercase()),
+            inherited: Some(vec![InheritedControlImplementation {
+                uuid: fleet.uuid(&format!("{key}/inherited/{id}")),
+                provided_uuid: Some(provided_uuid(fleet, city, id)),
+                description: format!("{} as provided by the city platform.", id.to_uppercase()),
+                ..InheritedControlImplementation::default()
+            }]),
+            ..ByComponent::default()
+        }
     };
-    let origination = if inherited(id) {
+    let origination = if claim.is_none() {
         "inherited"
     } else {
         "sp-system"
     };
     SspImplementedRequirement {
-        uuid: fleet.uuid(&format!("{key}/requirement/{id}")),
+        uuid: requirement_uuid(fleet, key, id),
         control_id: id.clone(),
         props: Some(vec![Property {
             name: "control-origination".into(),

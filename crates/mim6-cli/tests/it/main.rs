@@ -3,6 +3,7 @@
 mod baseline;
 mod convert;
 mod resolve;
+mod synth;
 mod validate;
 
 use std::path::Path;
