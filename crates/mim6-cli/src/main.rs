@@ -1,7 +1,9 @@
 //! `mim6`: the command-line front of the mim6 OSCAL compliance pipeline.
 
 mod convert;
+mod pipeline;
 mod resolve;
+mod run;
 mod synth;
 mod validate;
 
@@ -39,9 +41,17 @@ enum Command {
     Resolve(resolve::Args),
     /// Generate a realistic, seeded fleet of city OSCAL documents.
     Synth(synth::Args),
+    /// Run a pipeline: resolve the baseline, ingest a fleet, compute and write the metrics.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -58,6 +68,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => convert::run(&args),
         Command::Resolve(args) => resolve::run(&args),
         Command::Synth(args) => synth::run(&args),
+        Command::Run(args) => run::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -94,7 +94,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-fn default_cache_dir() -> PathBuf {
+pub(crate) fn default_cache_dir() -> PathBuf {
     match std::env::var_os("XDG_CACHE_HOME").or_else(|| std::env::var_os("HOME")) {
         Some(base) if std::env::var_os("XDG_CACHE_HOME").is_some() => {
             PathBuf::from(base).join("mim6")

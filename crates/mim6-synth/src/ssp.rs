@@ -167,35 +167,51 @@ pub(crate) fn platform(fleet: &Fleet, city: &City, baseline: &Baseline) -> Docum
     let requirements = baseline
         .controls
         .iter()
-        .filter(|c| inherited(&c.id))
-        .map(|control| SspImplementedRequirement {
-            uuid: fleet.uuid(&format!("{key}/requirement/{}", control.id)),
-            control_id: control.id.clone(),
-            by_components: Some(vec![ByComponent {
-                component_uuid: this.clone(),
-                uuid: fleet.uuid(&format!("{key}/by-component/{}", control.id)),
-                description: format!(
-                    "The city platform implements {} for every system it hosts.",
-                    control.id.to_uppercase()
-                ),
-                implementation_status: Some(ImplementationStatus {
-                    state: "implemented".into(),
-                    ..ImplementationStatus::default()
-                }),
-                export: Some(Export {
-                    provided: Some(vec![ProvidedControlImplementation {
-                        uuid: provided_uuid(fleet, city, &control.id),
-                        description: format!(
-                            "{} as operated by the city platform.",
-                            control.id.to_uppercase()
-                        ),
-                        ..ProvidedControlImplementation::default()
-                    }]),
-                    ..Export::default()
-                }),
-                ..ByComponent::default()
-            }]),
-            ..SspImplementedRequirement::default()
+        .map(|control| {
+            let id = &control.id;
+            let upper = id.to_uppercase();
+            let by_component = if inherited(id) {
+                ByComponent {
+                    component_uuid: this.clone(),
+                    uuid: fleet.uuid(&format!("{key}/by-component/{id}")),
+                    description: format!(
+                        "The city platform implements {upper} for every system it hosts."
+                    ),
+                    implementation_status: Some(ImplementationStatus {
+                        state: "implemented".into(),
+                        ..ImplementationStatus::default()
+                    }),
+                    export: Some(Export {
+                        provided: Some(vec![ProvidedControlImplementation {
+                            uuid: provided_uuid(fleet, city, id),
+                            description: format!("{upper} as operated by the city platform."),
+                            ..ProvidedControlImplementation::default()
+                        }]),
+                        ..Export::default()
+                    }),
+                    ..ByComponent::default()
+                }
+            } else {
+                ByComponent {
+                    component_uuid: this.clone(),
+                    uuid: fleet.uuid(&format!("{key}/by-component/{id}")),
+                    description: format!("{upper} is not the platform's to implement."),
+                    implementation_status: Some(ImplementationStatus {
+                        state: "not-applicable".into(),
+                        remarks: Some(format!(
+                            "{upper} is implemented by each system the platform hosts, in its own plan."
+                        )),
+                        ..ImplementationStatus::default()
+                    }),
+                    ..ByComponent::default()
+                }
+            };
+            SspImplementedRequirement {
+                uuid: fleet.uuid(&format!("{key}/requirement/{id}")),
+                control_id: id.clone(),
+                by_components: Some(vec![by_component]),
+                ..SspImplementedRequirement::default()
+            }
         })
         .collect();
     document(SystemSecurityPlan {

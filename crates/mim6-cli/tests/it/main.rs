@@ -3,6 +3,7 @@
 mod baseline;
 mod convert;
 mod resolve;
+mod run;
 mod synth;
 mod validate;
 

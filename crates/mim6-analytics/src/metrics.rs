@@ -1,0 +1,955 @@
+//! The metric tables, as lazy polars queries over the input frames, one period at a time.
+
+use polars::prelude::*;
+
+use crate::input::Inputs;
+use crate::tables::{self, Tables};
+use crate::{Result, Settings};
+
+const DAY: f64 = 86_400.0;
+
+/// Join arguments that keep the left frame's row order, so that sums run in the same order
+/// every time and the same inputs give the same bytes.
+fn joined(how: JoinType) -> JoinArgs {
+    let mut args = JoinArgs::new(how);
+    args.maintain_order = MaintainOrderJoin::LeftRight;
+    args
+}
+
+fn null_f64() -> Expr {
+    lit(NULL).cast(DataType::Float64)
+}
+
+/// `num / den`, null when `den` is 0.
+fn ratio(num: Expr, den: Expr) -> Expr {
+    when(den.clone().gt(lit(0)))
+        .then(num.cast(DataType::Float64) / den.cast(DataType::Float64))
+        .otherwise(null_f64())
+}
+
+fn count(condition: Expr) -> Expr {
+    condition.fill_null(lit(false)).cast(DataType::UInt32).sum()
+}
+
+/// Weighted mean of `x` by `w`, over the rows where `x` is not null.
+fn weighted_mean(x: &str, w: &str) -> Expr {
+    let present = col(x).is_not_null();
+    ratio(
+        (col(x) * col(w)).filter(present.clone()).sum(),
+        col(w).filter(present).sum(),
+    )
+}
+
+/// Share of the weight `w` of rows whose maturity level reaches `j`, over rows with a level.
+fn share(j: i32, w: &str) -> Expr {
+    let has = col("level").is_not_null();
+    ratio(
+        col(w).filter(col("level").gt_eq(lit(j))).sum(),
+        col(w).filter(has).sum(),
+    )
+    .alias(format!("reach_{j}"))
+}
+
+/// The attained level (ISO/IEC 33020 thresholds): the highest `k` with more than 85 % reaching
+/// every lower level and more than 50 % reaching `k`.
+fn attained() -> Expr {
+    let above = |j: i32, t: f64| col(format!("reach_{j}")).gt(lit(t)).fill_null(lit(false));
+    let mut level = lit(0);
+    for k in 1..=5 {
+        let mut reached = above(k, 0.5);
+        for j in 1..k {
+            reached = reached.and(above(j, 0.85));
+        }
+        level = when(reached).then(lit(k)).otherwise(level);
+    }
+    level.alias("attained_level")
+}
+
+/// Per system and control: N/A and claimed credit (DESIGN "Coverage").
+fn claims(inputs: &Inputs) -> LazyFrame {
+    let state = || col("state");
+    let is_na = state().eq(lit("not-applicable")).fill_null(lit(false));
+    let credit = when(state().is_null())
+        .then(lit(1.0))
+        .when(
+            state()
+                .eq(lit("implemented"))
+                .or(state().eq(lit("alternative"))),
+        )
+        .then(lit(1.0))
+        .when(state().eq(lit("partial")))
+        .then(lit(0.5))
+        .otherwise(lit(0.0));
+    inputs
+        .claims
+        .clone()
+        .lazy()
+        // A by-component without status counts as `inherited` when it has inherited entries,
+        // and is ignored otherwise.
+        .filter(state().is_not_null().or(col("inherited")))
+        .group_by_stable([col("sys"), col("ctl")])
+        .agg([
+            len().alias("n_status"),
+            count(is_na.clone()).alias("n_na"),
+            credit.filter(is_na.not()).min().alias("credit"),
+        ])
+        .select([
+            col("sys"),
+            col("ctl"),
+            col("n_na").eq(col("n_status")).alias("na"),
+            col("credit"),
+        ])
+}
+
+/// The latest result with findings on each control, on or before `end`: its verdict (within
+/// T), effectiveness and evidence.
+fn assessments(inputs: &Inputs, end: i64, t_days: i64) -> LazyFrame {
+    let t = t_days as f64;
+    let found = inputs
+        .findings
+        .clone()
+        .lazy()
+        .filter(col("date").lt_eq(lit(end)));
+    let latest = found
+        .clone()
+        .group_by_stable([col("sys"), col("ctl")])
+        .agg([col("result")
+            .sort_by([col("date"), col("doc")], SortMultipleOptions::default())
+            .last()]);
+    let age = (lit(end) - col("newest")).cast(DataType::Float64) / lit(DAY);
+    let freshness = when(col("evidence_age").lt_eq(lit(t)))
+        .then(lit(1.0))
+        .when(col("evidence_age").gt_eq(lit(2.0 * t)))
+        .then(lit(0.0))
+        .otherwise((lit(2.0 * t) - col("evidence_age")) / lit(t));
+    found
+        .join(
+            latest,
+            [col("sys"), col("ctl"), col("result")],
+            [col("sys"), col("ctl"), col("result")],
+            joined(JoinType::Inner),
+        )
+        .group_by_stable([col("sys"), col("ctl")])
+        .agg([
+            len().alias("n_findings"),
+            count(col("satisfied")).alias("n_satisfied"),
+            col("observations").sum().alias("obs"),
+            col("automated").sum().alias("auto"),
+            col("evidence").max(),
+            col("date").max().alias("result_date"),
+        ])
+        .with_column(coalesce(&[col("evidence"), col("result_date")]).alias("newest"))
+        .with_column(age.alias("evidence_age"))
+        .with_columns([
+            when(col("result_date").gt_eq(lit(end - t_days * 86_400)))
+                .then(col("n_satisfied").eq(col("n_findings")))
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("satisfied"),
+            (col("n_satisfied").cast(DataType::Float64)
+                / col("n_findings").cast(DataType::Float64)
+                * freshness)
+                .alias("effectiveness"),
+        ])
+        .select([
+            col("sys"),
+            col("ctl"),
+            col("satisfied"),
+            col("effectiveness"),
+            col("obs"),
+            col("auto"),
+            col("evidence_age"),
+        ])
+}
+
+/// The risk matrix as a frame: likelihood, impact → level, score.
+fn matrix_frame(settings: &Settings, prefix: &str) -> Result<LazyFrame> {
+    let (mut l, mut i, mut level, mut score) = (vec![], vec![], vec![], vec![]);
+    for li in 1..=5_i32 {
+        for ii in 1..=5_i32 {
+            let v = settings.matrix[(li - 1) as usize][(ii - 1) as usize].clamp(1, 5);
+            l.push(li);
+            i.push(ii);
+            level.push(i32::from(v));
+            score.push(settings.scores[usize::from(v - 1)]);
+        }
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(format!("{prefix}_l").into(), l),
+        Column::new(format!("{prefix}_i").into(), i),
+        Column::new(format!("{prefix}_level").into(), level),
+        Column::new(format!("{prefix}_score").into(), score),
+    ])?
+    .lazy())
+}
+
+/// The risks as they stand at the end of the period (DESIGN "Residual risk"), one row per
+/// system and risk, false positives left out.
+fn risks_at(
+    inputs: &Inputs,
+    settings: &Settings,
+    grid: &LazyFrame,
+    start: i64,
+    end: i64,
+) -> Result<(LazyFrame, LazyFrame)> {
+    let current = inputs
+        .risks
+        .clone()
+        .lazy()
+        .filter(col("date").lt_eq(lit(end)))
+        .sort_by_exprs(
+            [col("sys"), col("risk"), col("date"), col("doc")],
+            SortMultipleOptions::default(),
+        )
+        .unique_stable_generic(
+            Some(vec![col("sys"), col("risk")]),
+            UniqueKeepStrategy::Last,
+        )
+        .filter(col("false_positive").not());
+    let links = inputs
+        .risk_controls
+        .clone()
+        .lazy()
+        .filter(col("date").lt_eq(lit(end)))
+        .select([col("sys"), col("risk"), col("ctl")])
+        .unique_stable(None, UniqueKeepStrategy::First);
+    let effectiveness = links
+        .clone()
+        .join(
+            grid.clone()
+                .select([col("sys"), col("ctl"), col("effectiveness")]),
+            [col("sys"), col("ctl")],
+            [col("sys"), col("ctl")],
+            joined(JoinType::Left),
+        )
+        .group_by_stable([col("sys"), col("risk")])
+        .agg([
+            col("effectiveness")
+                .fill_null(lit(0.0))
+                .mean()
+                .alias("mean_e"),
+            len().alias("n_controls"),
+        ]);
+    let open = col("status").neq(lit("closed"));
+    let retained = col("accepted").or(col("status").eq(lit("deviation-approved")));
+    let reduced = (lit(2.0) * col("mean_e") + lit(0.5))
+        .floor()
+        .cast(DataType::Int32);
+    let risks = current
+        .join(
+            effectiveness,
+            [col("sys"), col("risk")],
+            [col("sys"), col("risk")],
+            joined(JoinType::Left),
+        )
+        .with_columns([
+            coalesce(&[col("likelihood_adjusted"), col("likelihood")]).alias("current_likelihood"),
+            coalesce(&[col("impact_adjusted"), col("impact")]).alias("current_impact"),
+            open.clone().alias("open"),
+            retained.alias("retained"),
+        ])
+        .with_column(
+            when(col("likelihood_adjusted").is_not_null())
+                .then(col("likelihood_adjusted"))
+                .when(col("retained"))
+                .then(col("current_likelihood"))
+                .when(col("n_controls").fill_null(lit(0)).gt(lit(0)))
+                .then((col("likelihood") - reduced).clip_min(lit(1)))
+                .otherwise(col("likelihood"))
+                .alias("residual_likelihood"),
+        )
+        .join(
+            matrix_frame(settings, "cur")?,
+            [col("current_likelihood"), col("current_impact")],
+            [col("cur_l"), col("cur_i")],
+            joined(JoinType::Left),
+        )
+        .join(
+            matrix_frame(settings, "res")?,
+            [col("residual_likelihood"), col("current_impact")],
+            [col("res_l"), col("res_i")],
+            joined(JoinType::Left),
+        )
+        .with_columns([
+            col("cur_level").alias("current_level"),
+            col("res_level").alias("residual_level"),
+            col("res_level").is_null().alias("unrated"),
+            when(col("open").and(col("res_score").is_not_null()))
+                .then(col("res_score"))
+                .otherwise(lit(0.0))
+                .alias("residual_score"),
+            col("open")
+                .and(col("deadline").is_not_null())
+                .and(col("deadline").lt(lit(end)))
+                .alias("overdue"),
+            col("open")
+                .and(col("res_level").gt_eq(lit(4)).fill_null(lit(false)))
+                .alias("open_high"),
+        ])
+        .with_column(
+            col("closed")
+                .is_not_null()
+                .and(open.not())
+                .and(col("closed").gt_eq(lit(start)))
+                .and(col("closed").lt_eq(lit(end)))
+                .alias("closed_in_period"),
+        )
+        .with_columns([
+            when(col("closed_in_period"))
+                .then((col("closed") - col("first_seen")).cast(DataType::Float64) / lit(DAY))
+                .otherwise(null_f64())
+                .alias("days_to_remediate"),
+            when(col("closed_in_period"))
+                .then(
+                    col("deadline")
+                        .is_null()
+                        .or(col("closed").lt_eq(col("deadline"))),
+                )
+                .otherwise(lit(NULL).cast(DataType::Boolean))
+                .alias("on_time"),
+            // Whole days, counted back from the period's end.
+            when(col("open"))
+                .then(((lit(end) - col("first_seen")) / lit(86_400_i64)).cast(DataType::Float64))
+                .otherwise(null_f64())
+                .alias("open_age_days"),
+        ])
+        .select([
+            col("sys"),
+            col("risk"),
+            col("title"),
+            col("status"),
+            col("doc"),
+            col("naming"),
+            col("likelihood"),
+            col("impact"),
+            col("current_likelihood"),
+            col("current_impact"),
+            col("residual_likelihood"),
+            col("current_level"),
+            col("residual_level"),
+            col("residual_score"),
+            col("mean_e").alias("mean_effectiveness"),
+            col("n_controls").fill_null(lit(0)).alias("controls"),
+            col("open"),
+            col("retained"),
+            col("unrated"),
+            col("overdue"),
+            col("open_high"),
+            col("deadline"),
+            col("first_seen"),
+            col("closed"),
+            col("closed_in_period"),
+            col("days_to_remediate"),
+            col("on_time"),
+            col("open_age_days"),
+        ]);
+    let flags = links
+        .join(
+            risks
+                .clone()
+                .select([col("sys"), col("risk"), col("open_high"), col("overdue")]),
+            [col("sys"), col("risk")],
+            [col("sys"), col("risk")],
+            joined(JoinType::Inner),
+        )
+        .group_by_stable([col("sys"), col("ctl")])
+        .agg([
+            col("open_high").any(true).alias("blocks_verified"),
+            col("overdue").any(true).alias("blocks_managed"),
+        ]);
+    Ok((risks, flags))
+}
+
+/// Risk aggregates over the rows of a group of risks.
+fn risk_aggregates() -> Vec<Expr> {
+    vec![
+        count(col("open")).alias("open_risks"),
+        count(col("open").and(col("unrated"))).alias("unrated_risks"),
+        count(col("open").and(col("retained"))).alias("retained_risks"),
+        count(col("open_high")).alias("open_high_risks"),
+        count(col("overdue")).alias("overdue_risks"),
+        col("residual_score").sum().alias("residual_total"),
+        col("residual_score").max().alias("residual_worst"),
+        col("days_to_remediate")
+            .median()
+            .alias("median_days_to_remediate"),
+        ratio(count(col("on_time")), count(col("closed_in_period"))).alias("on_time_rate"),
+        col("open_age_days")
+            .quantile(lit(0.5), QuantileMethod::Linear)
+            .alias("open_age_p50_days"),
+        col("open_age_days")
+            .quantile(lit(0.9), QuantileMethod::Linear)
+            .alias("open_age_p90_days"),
+    ]
+}
+
+/// Coverage and maturity aggregates over rows of the control grid, coverage weighted by `sw`
+/// and maturity by `mw`.
+fn coverage_aggregates(sw: &str, mw: &str) -> Vec<Expr> {
+    let applicable = col("na").not();
+    let w = || col(sw);
+    let sum_w = |cond: Expr| w().filter(cond.fill_null(lit(false))).sum();
+    let credit_one = col("credit").eq(lit(1.0));
+    let assessed = col("satisfied").is_not_null();
+    let failed = col("satisfied").eq(lit(false));
+    let mut aggs = vec![
+        len().alias("controls"),
+        count(col("na")).alias("not_applicable"),
+        ratio(sum_w(col("na")), w().sum()).alias("na_rate"),
+        ratio(
+            (col("credit") * w()).filter(applicable.clone()).sum(),
+            sum_w(applicable.clone()),
+        )
+        .alias("claimed_coverage"),
+        ratio(
+            sum_w(applicable.clone().and(credit_one.clone())),
+            sum_w(applicable.clone()),
+        )
+        .alias("claimed_coverage_strict"),
+        // A period without any assessment gives nulls, not zeros.
+        when(sum_w(applicable.clone().and(assessed.clone())).gt(lit(0.0)))
+            .then(ratio(
+                sum_w(applicable.clone().and(col("satisfied").eq(lit(true)))),
+                sum_w(applicable.clone()),
+            ))
+            .otherwise(null_f64())
+            .alias("assessed_coverage"),
+        when(sum_w(applicable.clone().and(assessed.clone())).gt(lit(0.0)))
+            .then(ratio(
+                sum_w(applicable.clone().and(assessed.clone())),
+                sum_w(applicable.clone()),
+            ))
+            .otherwise(null_f64())
+            .alias("assessment_breadth"),
+        ratio(
+            sum_w(applicable.clone().and(credit_one).and(failed.clone())),
+            sum_w(applicable.and(col("credit").gt(lit(0.0))).and(assessed)),
+        )
+        .alias("overclaim_rate"),
+        ratio(
+            sum_w(col("satisfied_before").and(failed)),
+            sum_w(col("satisfied_before")),
+        )
+        .alias("regression_rate"),
+        weighted_mean("level", mw).alias("maturity_mean"),
+    ];
+    aggs.extend((1..=5).map(|j| share(j, mw)));
+    aggs
+}
+
+/// Per-entity trend columns on a table sorted by period: change since the last period and the
+/// least-squares slope over the last four periods (null with fewer).
+fn trends(table: LazyFrame, entity: &[&str], columns: &[&str]) -> Result<LazyFrame> {
+    let by: Vec<Expr> = entity.iter().map(|e| col(*e)).collect();
+    let mut exprs = Vec::new();
+    for c in columns {
+        let x = |n: i64| col(*c).shift(lit(n)).over(by.clone());
+        exprs.push((col(*c) - x(1)?).alias(format!("{c}_change")));
+        exprs.push(
+            ((lit(-1.5) * x(3)? - lit(0.5) * x(2)? + lit(0.5) * x(1)? + lit(1.5) * col(*c))
+                / lit(5.0))
+            .alias(format!("{c}_slope4")),
+        );
+    }
+    let mut sort: Vec<Expr> = by;
+    sort.push(col("period_index"));
+    Ok(table
+        .sort_by_exprs(sort, SortMultipleOptions::default())
+        .with_columns(exprs))
+}
+
+pub(crate) fn compute(
+    facts: &mim6_ingest::Facts,
+    inputs: &Inputs,
+    settings: &Settings,
+) -> Result<Tables> {
+    let t = settings.freshness_days;
+    let systems = inputs.systems.clone().lazy();
+    let controls = inputs.controls.clone().lazy();
+    let base = systems
+        .clone()
+        .select([col("sys"), col("sw")])
+        .cross_join(
+            controls
+                .clone()
+                .select([col("ctl"), col("cw"), col("family")]),
+            None,
+        )
+        .join(
+            claims(inputs),
+            [col("sys"), col("ctl")],
+            [col("sys"), col("ctl")],
+            joined(JoinType::Left),
+        )
+        .with_columns([
+            col("na").fill_null(lit(false)),
+            col("credit").fill_null(lit(0.0)),
+        ])
+        .with_column((col("sw") * col("cw")).alias("swcw"));
+    let base = base.collect()?;
+
+    let mut grids: Vec<DataFrame> = Vec::new();
+    let mut system_tables = Vec::new();
+    let mut city_tables = Vec::new();
+    let mut family_tables = Vec::new();
+    let mut control_tables = Vec::new();
+    let mut risk_tables = Vec::new();
+    let mut region_risks = Vec::new();
+    for (index, period) in settings.periods.iter().enumerate() {
+        let (start, end) = (period.start_seconds(), period.end_seconds());
+        let assessed = assessments(inputs, end, t);
+        let grid = base.clone().lazy().join(
+            assessed,
+            [col("sys"), col("ctl")],
+            [col("sys"), col("ctl")],
+            joined(JoinType::Left),
+        );
+        let (risks, flags) = risks_at(inputs, settings, &grid, start, end)?;
+        let previous = |back: usize, name: &str, alias: &str| -> Option<LazyFrame> {
+            let frame = grids.get(index.checked_sub(back)?)?;
+            Some(
+                frame
+                    .clone()
+                    .lazy()
+                    .select([col("sys"), col("ctl"), col(name).alias(alias)]),
+            )
+        };
+        let mut grid = grid.join(
+            flags,
+            [col("sys"), col("ctl")],
+            [col("sys"), col("ctl")],
+            joined(JoinType::Left),
+        );
+        for (back, name, alias) in [
+            (1, "verified", "verified_1"),
+            (1, "managed", "managed_1"),
+            (2, "managed", "managed_2"),
+            (1, "satisfied", "satisfied_1"),
+        ] {
+            grid = match previous(back, name, alias) {
+                Some(prev) => grid.join(
+                    prev,
+                    [col("sys"), col("ctl")],
+                    [col("sys"), col("ctl")],
+                    joined(JoinType::Left),
+                ),
+                None => grid.with_column(lit(NULL).cast(DataType::Boolean).alias(alias)),
+            };
+        }
+        let flag = |name: &str| col(name).fill_null(lit(false));
+        let half_t = t as f64 / 2.0;
+        let verified = col("na")
+            .not()
+            .and(col("credit").eq(lit(1.0)))
+            .and(flag("satisfied"))
+            .and(col("obs").fill_null(lit(0)).gt_eq(lit(1)))
+            .and(flag("blocks_verified").not());
+        let managed = col("verified")
+            .and(flag("verified_1"))
+            .and(col("evidence_age").lt_eq(lit(half_t)).fill_null(lit(false)))
+            .and(flag("blocks_managed").not());
+        let optimised = col("managed")
+            .fill_null(lit(false))
+            .and(flag("managed_1"))
+            .and(flag("managed_2"))
+            .and(
+                ratio(col("auto"), col("obs"))
+                    .gt_eq(lit(0.5))
+                    .fill_null(lit(false)),
+            )
+            .and(col("evidence_age").lt_eq(lit(30.0)).fill_null(lit(false)));
+        let grid = grid
+            .with_column(verified.alias("verified"))
+            .with_column(if index >= 1 {
+                managed.alias("managed")
+            } else {
+                lit(NULL).cast(DataType::Boolean).alias("managed")
+            })
+            .with_column(if index >= 3 {
+                optimised.alias("optimised")
+            } else {
+                lit(NULL).cast(DataType::Boolean).alias("optimised")
+            })
+            .with_column(
+                when(col("na"))
+                    .then(lit(NULL).cast(DataType::Int32))
+                    .when(col("credit").eq(lit(0.0)))
+                    .then(lit(0))
+                    .when(
+                        col("credit")
+                            .lt(lit(1.0))
+                            .or(col("satisfied").eq(lit(false)).fill_null(lit(false))),
+                    )
+                    .then(lit(1))
+                    .when(flag("optimised"))
+                    .then(lit(5))
+                    .when(flag("managed"))
+                    .then(lit(4))
+                    .when(col("verified"))
+                    .then(lit(3))
+                    .otherwise(lit(2))
+                    .alias("level"),
+            )
+            .with_column(
+                flag("satisfied_1")
+                    .and(col("na").not())
+                    .alias("satisfied_before"),
+            );
+        let grid = grid.collect()?;
+        let label = period.label.as_str();
+        let stamp = |frame: LazyFrame| {
+            frame.with_columns([
+                lit(label).alias("period"),
+                lit(index as u32).alias("period_index"),
+            ])
+        };
+        let lazy_grid = grid.clone().lazy();
+        let with_city = lazy_grid.clone().join(
+            systems
+                .clone()
+                .select([col("sys"), col("city"), col("region")]),
+            [col("sys")],
+            [col("sys")],
+            joined(JoinType::Left),
+        );
+        // Null out the shares of levels the history cannot support yet.
+        let unsupported = |frame: LazyFrame| {
+            let mut frame = frame;
+            if index < 1 {
+                frame = frame.with_column(null_f64().alias("reach_4"));
+            }
+            if index < 3 {
+                frame = frame.with_column(null_f64().alias("reach_5"));
+            }
+            frame.with_column(attained())
+        };
+
+        let mut system_aggs = coverage_aggregates("one", "cw");
+        system_aggs.push(col("evidence_age").min().alias("newest_evidence_days"));
+        let system_metrics = unsupported(
+            lazy_grid
+                .clone()
+                .with_column(lit(1.0).alias("one"))
+                .group_by_stable([col("sys")])
+                .agg(system_aggs),
+        );
+        let system_risks = risks
+            .clone()
+            .group_by_stable([col("sys")])
+            .agg(risk_aggregates());
+        let system_metrics = stamp(
+            system_metrics
+                .join(
+                    system_risks,
+                    [col("sys")],
+                    [col("sys")],
+                    joined(JoinType::Left),
+                )
+                .with_columns(
+                    [
+                        "open_risks",
+                        "unrated_risks",
+                        "retained_risks",
+                        "open_high_risks",
+                        "overdue_risks",
+                    ]
+                    .map(|c| col(c).fill_null(lit(0))),
+                )
+                .with_columns([
+                    col("residual_total").fill_null(lit(0.0)),
+                    col("residual_worst").fill_null(lit(0.0)),
+                ]),
+        )
+        .collect()?;
+
+        let city_pooled = unsupported(
+            with_city
+                .clone()
+                .group_by_stable([col("region"), col("city")])
+                .agg((1..=5).map(|j| share(j, "swcw")).collect::<Vec<_>>()),
+        )
+        .select([col("region"), col("city"), col("attained_level")]);
+        let city_risks = risks
+            .clone()
+            .join(
+                systems.clone().select([col("sys"), col("city")]),
+                [col("sys")],
+                [col("sys")],
+                joined(JoinType::Left),
+            )
+            .group_by_stable([col("city")])
+            .agg([
+                col("days_to_remediate")
+                    .median()
+                    .alias("median_days_to_remediate"),
+                ratio(count(col("on_time")), count(col("closed_in_period"))).alias("on_time_rate"),
+                col("open_age_days")
+                    .quantile(lit(0.5), QuantileMethod::Linear)
+                    .alias("open_age_p50_days"),
+                col("open_age_days")
+                    .quantile(lit(0.9), QuantileMethod::Linear)
+                    .alias("open_age_p90_days"),
+            ]);
+        let by_system = system_metrics.clone().lazy().join(
+            systems.clone(),
+            [col("sys")],
+            [col("sys")],
+            joined(JoinType::Left),
+        );
+        let mut city_aggs: Vec<Expr> = vec![
+            len().alias("systems"),
+            col("city_name").first(),
+            col("population").first(),
+        ];
+        for metric in [
+            "na_rate",
+            "claimed_coverage",
+            "claimed_coverage_strict",
+            "assessed_coverage",
+            "assessment_breadth",
+            "overclaim_rate",
+            "regression_rate",
+            "maturity_mean",
+        ] {
+            city_aggs.push(weighted_mean(metric, "sw").alias(metric));
+        }
+        city_aggs.extend([
+            weighted_mean("residual_total", "sw").alias("residual_mean"),
+            col("residual_worst")
+                .quantile(lit(0.9), QuantileMethod::Linear)
+                .alias("residual_worst_p90"),
+            col("open_risks").sum(),
+            col("open_high_risks").sum(),
+            col("overdue_risks").sum(),
+            col("unrated_risks").sum(),
+        ]);
+        let city_metrics = stamp(
+            by_system
+                .group_by_stable([col("region"), col("city")])
+                .agg(city_aggs)
+                .join(
+                    city_pooled,
+                    [col("region"), col("city")],
+                    [col("region"), col("city")],
+                    joined(JoinType::Left),
+                )
+                .join(
+                    city_risks,
+                    [col("city")],
+                    [col("city")],
+                    joined(JoinType::Left),
+                ),
+        )
+        .collect()?;
+
+        let family_metrics = stamp(unsupported(
+            with_city
+                .clone()
+                .group_by_stable([col("region"), col("city"), col("family")])
+                .agg(coverage_aggregates("sw", "swcw")),
+        ))
+        .collect()?;
+
+        let control_metrics = stamp(
+            lazy_grid
+                .clone()
+                .group_by_stable([col("ctl")])
+                .agg([
+                    len().alias("systems"),
+                    ratio(count(col("na")), len()).alias("na_rate"),
+                    col("credit")
+                        .filter(col("na").not())
+                        .mean()
+                        .alias("claimed_coverage"),
+                    ratio(
+                        count(col("na").not().and(col("satisfied").eq(lit(true)))),
+                        count(col("na").not()),
+                    )
+                    .alias("assessed_coverage"),
+                    ratio(
+                        count(col("na").not().and(col("satisfied").eq(lit(false)))),
+                        count(col("na").not().and(col("satisfied").is_not_null())),
+                    )
+                    .alias("failure_rate"),
+                    col("level")
+                        .cast(DataType::Float64)
+                        .mean()
+                        .alias("maturity_mean"),
+                ])
+                .join(
+                    controls
+                        .clone()
+                        .select([col("ctl"), col("control"), col("family")]),
+                    [col("ctl")],
+                    [col("ctl")],
+                    joined(JoinType::Left),
+                ),
+        )
+        .collect()?;
+
+        let risk_rows = stamp(
+            risks.clone().join(
+                systems
+                    .clone()
+                    .select([col("sys"), col("system"), col("city"), col("region")]),
+                [col("sys")],
+                [col("sys")],
+                joined(JoinType::Left),
+            ),
+        )
+        .collect()?;
+        region_risks.push(risk_rows.clone());
+
+        system_tables.push(system_metrics);
+        city_tables.push(city_metrics);
+        family_tables.push(family_metrics);
+        control_tables.push(control_metrics);
+        risk_tables.push(risk_rows);
+        grids.push(grid);
+    }
+
+    let concat = |frames: Vec<DataFrame>| -> Result<LazyFrame> {
+        if frames.is_empty() {
+            return Ok(DataFrame::empty().lazy());
+        }
+        Ok(concat(
+            frames.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
+            UnionArgs::default(),
+        )?)
+    };
+
+    let m_system = trends(
+        concat(system_tables)?.join(
+            systems.select([
+                col("sys"),
+                col("system"),
+                col("name"),
+                col("city"),
+                col("region"),
+                col("sw").alias("weight"),
+            ]),
+            [col("sys")],
+            [col("sys")],
+            joined(JoinType::Left),
+        ),
+        &["system"],
+        &["assessed_coverage", "maturity_mean", "residual_total"],
+    )?
+    .collect()?;
+    let m_city = trends(
+        concat(city_tables)?,
+        &["city"],
+        &["assessed_coverage", "maturity_mean", "residual_mean"],
+    )?
+    .collect()?;
+    let quantiles = |c: &str| -> Vec<Expr> {
+        vec![
+            col(c).mean().alias(format!("{c}_mean")),
+            col(c).median().alias(format!("{c}_median")),
+            col(c)
+                .quantile(lit(0.1), QuantileMethod::Linear)
+                .alias(format!("{c}_p10")),
+            col(c)
+                .quantile(lit(0.9), QuantileMethod::Linear)
+                .alias(format!("{c}_p90")),
+        ]
+    };
+    let mut region_aggs = vec![len().alias("cities"), col("systems").sum()];
+    for c in ["assessed_coverage", "claimed_coverage", "maturity_mean"] {
+        region_aggs.extend(quantiles(c));
+    }
+    region_aggs.extend([
+        col("attained_level")
+            .cast(DataType::Float64)
+            .mean()
+            .alias("attained_level_mean"),
+        col("attained_level")
+            .cast(DataType::Float64)
+            .median()
+            .alias("attained_level_median"),
+        col("attained_level")
+            .cast(DataType::Float64)
+            .quantile(lit(0.1), QuantileMethod::Linear)
+            .alias("attained_level_p10"),
+        col("attained_level")
+            .cast(DataType::Float64)
+            .quantile(lit(0.9), QuantileMethod::Linear)
+            .alias("attained_level_p90"),
+        col("residual_mean").median().alias("residual_median"),
+        col("residual_mean")
+            .quantile(lit(0.9), QuantileMethod::Linear)
+            .alias("residual_p90"),
+        col("open_risks").sum(),
+        col("open_high_risks").sum(),
+        col("overdue_risks").sum(),
+    ]);
+    let region_risk = concat(region_risks)?
+        .group_by_stable([col("region"), col("period")])
+        .agg([
+            col("days_to_remediate")
+                .median()
+                .alias("median_days_to_remediate"),
+            ratio(count(col("on_time")), count(col("closed_in_period"))).alias("on_time_rate"),
+            col("open_age_days")
+                .quantile(lit(0.5), QuantileMethod::Linear)
+                .alias("open_age_p50_days"),
+            col("open_age_days")
+                .quantile(lit(0.9), QuantileMethod::Linear)
+                .alias("open_age_p90_days"),
+        ]);
+    let m_region = trends(
+        m_city
+            .clone()
+            .lazy()
+            .group_by_stable([col("region"), col("period"), col("period_index")])
+            .agg(region_aggs)
+            .join(
+                region_risk,
+                [col("region"), col("period")],
+                [col("region"), col("period")],
+                joined(JoinType::Left),
+            ),
+        &["region"],
+        &[
+            "assessed_coverage_median",
+            "maturity_mean_median",
+            "residual_median",
+        ],
+    )?
+    .collect()?;
+    let m_family = concat(family_tables)?
+        .sort_by_exprs(
+            [
+                col("region"),
+                col("city"),
+                col("family"),
+                col("period_index"),
+            ],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let m_control = concat(control_tables)?
+        .sort_by_exprs(
+            [col("period_index"), col("ctl")],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    let fact_risk_period = concat(risk_tables)?
+        .sort_by_exprs(
+            [col("period_index"), col("system"), col("risk")],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    tables::assemble(
+        facts,
+        inputs,
+        settings,
+        tables::Metrics {
+            m_system,
+            m_city,
+            m_region,
+            m_family,
+            m_control,
+            fact_risk_period,
+        },
+    )
+}

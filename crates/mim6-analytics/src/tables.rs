@@ -1,0 +1,500 @@
+//! The tables of a run and how they are written: Parquet partitioned by region and period,
+//! and CSV, staged and then swapped in so that readers never see a half-written set.
+
+use std::path::{Path, PathBuf};
+
+use mim6_ingest::Facts;
+use polars::prelude::*;
+
+use crate::input::Inputs;
+use crate::{Error, Result, Settings};
+
+/// Every table of a run, by name, in a fixed order.
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    /// `(name, table)`.
+    pub tables: Vec<(String, DataFrame)>,
+}
+
+impl Tables {
+    /// The table called `name`.
+    pub fn get(&self, name: &str) -> Option<&DataFrame> {
+        self.tables.iter().find(|(n, _)| n == name).map(|(_, t)| t)
+    }
+}
+
+pub(crate) struct Metrics {
+    pub(crate) m_system: DataFrame,
+    pub(crate) m_city: DataFrame,
+    pub(crate) m_region: DataFrame,
+    pub(crate) m_family: DataFrame,
+    pub(crate) m_control: DataFrame,
+    pub(crate) fact_risk_period: DataFrame,
+}
+
+fn text(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn path_text(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn frame(columns: Vec<Column>) -> Result<DataFrame> {
+    Ok(DataFrame::new_infer_height(columns)?)
+}
+
+fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
+    let keep: Vec<PlSmallStr> = frame
+        .get_column_names()
+        .into_iter()
+        .filter(|n| !matches!(n.as_str(), "sys" | "ctl"))
+        .cloned()
+        .collect();
+    Ok(frame.select(keep)?)
+}
+
+pub(crate) fn assemble(
+    facts: &Facts,
+    inputs: &Inputs,
+    settings: &Settings,
+    metrics: Metrics,
+) -> Result<Tables> {
+    let region_of: rustc_hash::FxHashMap<&str, (&str, &str)> = facts
+        .systems
+        .iter()
+        .map(|s| (s.system.as_str(), (s.region.as_str(), s.city.as_str())))
+        .collect();
+    let place = |system: &str, k: usize| -> String {
+        region_of
+            .get(system)
+            .map(|(r, c)| if k == 0 { *r } else { *c })
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut cities: Vec<(&str, &str, &str, Option<u64>)> = facts
+        .systems
+        .iter()
+        .map(|s| {
+            (
+                s.region.as_str(),
+                s.city.as_str(),
+                s.city_name.as_str(),
+                s.population,
+            )
+        })
+        .collect();
+    cities.sort();
+    cities.dedup_by(|a, b| a.1 == b.1);
+    let dim_city = frame(vec![
+        Column::new(
+            "region".into(),
+            cities.iter().map(|c| c.0).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "city".into(),
+            cities.iter().map(|c| c.1).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "city_name".into(),
+            cities.iter().map(|c| c.2).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "population".into(),
+            cities.iter().map(|c| c.3).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let p = &settings.periods;
+    let dim_period = frame(vec![
+        Column::new(
+            "period".into(),
+            p.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "period_index".into(),
+            (0..p.len() as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "start".into(),
+            p.iter().map(|p| p.start.to_string()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "end".into(),
+            p.iter().map(|p| p.end.to_string()).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let mut dim_system = inputs.systems.clone();
+    dim_system.rename("sw", "weight".into())?;
+    let i = &facts.implementations;
+    let fact_implementation = frame(vec![
+        Column::new(
+            "system".into(),
+            i.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region".into(),
+            i.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "city".into(),
+            i.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "control".into(),
+            i.iter().map(|r| r.control.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "statement".into(),
+            i.iter().map(|r| r.statement.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "component".into(),
+            i.iter().map(|r| r.component.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "state".into(),
+            i.iter().map(|r| r.state.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "origination".into(),
+            i.iter()
+                .map(|r| r.origination.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "inherited".into(),
+            i.iter().map(|r| r.inherited).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "provided".into(),
+            i.iter().map(|r| r.provided).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let f = &facts.findings;
+    let fact_finding = frame(vec![
+        Column::new(
+            "system".into(),
+            f.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region".into(),
+            f.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "city".into(),
+            f.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "document".into(),
+            f.iter().map(|r| path_text(&r.document)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "result".into(),
+            f.iter().map(|r| r.result.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "date".into(),
+            f.iter().map(|r| text(r.date)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "finding".into(),
+            f.iter().map(|r| r.finding.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "control".into(),
+            f.iter().map(|r| r.control.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "target".into(),
+            f.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "satisfied".into(),
+            f.iter().map(|r| r.satisfied).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "observations".into(),
+            f.iter().map(|r| r.observations).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "automated".into(),
+            f.iter().map(|r| r.automated).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "evidence".into(),
+            f.iter().map(|r| r.evidence.map(text)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "risks".into(),
+            f.iter().map(|r| r.risks.join("|")).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let o = &facts.observations;
+    let fact_observation = frame(vec![
+        Column::new(
+            "system".into(),
+            o.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region".into(),
+            o.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "result".into(),
+            o.iter().map(|r| r.result.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "observation".into(),
+            o.iter().map(|r| r.observation.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "methods".into(),
+            o.iter().map(|r| r.methods.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "origins".into(),
+            o.iter().map(|r| r.origins.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "collected".into(),
+            o.iter().map(|r| text(r.collected)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expires".into(),
+            o.iter().map(|r| r.expires.map(text)).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let r = &facts.risks;
+    let level = |f: fn(&mim6_ingest::RiskRow) -> Option<u8>| -> Vec<Option<u32>> {
+        r.iter().map(|row| f(row).map(u32::from)).collect()
+    };
+    let fact_risk = frame(vec![
+        Column::new(
+            "system".into(),
+            r.iter().map(|x| x.system.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region".into(),
+            r.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "document".into(),
+            r.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source".into(),
+            r.iter().map(|x| x.source).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "date".into(),
+            r.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "risk".into(),
+            r.iter().map(|x| x.risk.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "title".into(),
+            r.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "status".into(),
+            r.iter().map(|x| x.status.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "deadline".into(),
+            r.iter().map(|x| x.deadline.map(text)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "first_seen".into(),
+            r.iter().map(|x| text(x.first_seen)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "closed".into(),
+            r.iter().map(|x| x.closed.map(text)).collect::<Vec<_>>(),
+        ),
+        Column::new("likelihood".into(), level(|x| x.likelihood)),
+        Column::new("impact".into(), level(|x| x.impact)),
+        Column::new(
+            "likelihood_adjusted".into(),
+            level(|x| x.likelihood_adjusted),
+        ),
+        Column::new("impact_adjusted".into(), level(|x| x.impact_adjusted)),
+        Column::new(
+            "naming".into(),
+            r.iter().map(|x| x.naming.name()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "false_positive".into(),
+            r.iter().map(|x| x.false_positive).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "accepted".into(),
+            r.iter().map(|x| x.accepted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "controls".into(),
+            r.iter()
+                .map(|x| x.mitigated_controls.join("|"))
+                .collect::<Vec<_>>(),
+        ),
+    ])?;
+    let q = &facts.poam_items;
+    let fact_poam_item = frame(vec![
+        Column::new(
+            "system".into(),
+            q.iter().map(|x| x.system.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "region".into(),
+            q.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "city".into(),
+            q.iter().map(|x| place(&x.system, 1)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "document".into(),
+            q.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "date".into(),
+            q.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "item".into(),
+            q.iter().map(|x| x.item.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "title".into(),
+            q.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "risks".into(),
+            q.iter().map(|x| x.risks.join("|")).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let tables = vec![
+        ("dim_control", inputs.controls.clone()),
+        ("dim_system", dim_system),
+        ("dim_city", dim_city),
+        ("dim_period", dim_period),
+        ("fact_implementation", fact_implementation),
+        ("fact_finding", fact_finding),
+        ("fact_observation", fact_observation),
+        ("fact_risk", fact_risk),
+        ("fact_poam_item", fact_poam_item),
+        ("fact_risk_period", metrics.fact_risk_period),
+        ("m_control_period", metrics.m_control),
+        ("m_system_period", metrics.m_system),
+        ("m_family_period", metrics.m_family),
+        ("m_city_period", metrics.m_city),
+        ("m_region_period", metrics.m_region),
+    ];
+    let tables = tables
+        .into_iter()
+        .map(|(name, table)| {
+            let table = if name == "dim_control" {
+                let mut t = table;
+                t.rename("cw", "weight".into())?;
+                t
+            } else {
+                table
+            };
+            Ok((name.to_owned(), drop_internal(&table)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Tables { tables })
+}
+
+/// Which files [`write_tables`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    /// Parquet, partitioned by region and period (`TABLE/region=R/period=P/data.parquet`).
+    pub parquet: bool,
+    /// One CSV file per table (`TABLE.csv`).
+    pub csv: bool,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A partition value made safe as a folder name.
+fn segment(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Writes `tables` under `dir/tables/`: written first to `dir/tables.staging/`, then swapped
+/// in, so that an interrupted run leaves the previous tables whole.
+pub fn write_tables(tables: &Tables, dir: &Path, formats: Formats) -> Result<PathBuf> {
+    let target = dir.join("tables");
+    let staging = dir.join("tables.staging");
+    let old = dir.join("tables.old");
+    for leftover in [&staging, &old] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).map_err(io(leftover))?;
+        }
+    }
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    for (name, table) in &tables.tables {
+        let mut table = table.clone();
+        if formats.csv {
+            let path = staging.join(format!("{name}.csv"));
+            let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+            CsvWriter::new(&mut file).finish(&mut table)?;
+            file.sync_all().map_err(io(&path))?;
+        }
+        if formats.parquet {
+            let keys: Vec<&str> = ["region", "period"]
+                .into_iter()
+                .filter(|k| table.get_column_names().iter().any(|n| n.as_str() == *k))
+                .collect();
+            let parts = if keys.is_empty() || table.height() == 0 {
+                vec![table.clone()]
+            } else {
+                table.partition_by_stable(keys.clone(), true)?
+            };
+            for mut part in parts {
+                let mut folder = staging.join(name);
+                for key in &keys {
+                    if part.height() == 0 {
+                        break;
+                    }
+                    let value = part.column(key)?.get(0)?;
+                    let value = match value {
+                        AnyValue::String(s) => s.to_owned(),
+                        AnyValue::Null => "null".to_owned(),
+                        other => other.to_string(),
+                    };
+                    folder = folder.join(format!("{key}={}", segment(&value)));
+                }
+                std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+                let path = folder.join("data.parquet");
+                let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+                ParquetWriter::new(&mut file).finish(&mut part)?;
+                file.sync_all().map_err(io(&path))?;
+            }
+        }
+    }
+    if target.exists() {
+        std::fs::rename(&target, &old).map_err(io(&target))?;
+    }
+    std::fs::rename(&staging, &target).map_err(io(&staging))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(target)
+}

@@ -1,0 +1,402 @@
+//! `mim6 run PIPELINE.toml`: resolve the baseline, ingest the fleet, compute the metrics, write
+//! the tables, `rejected.csv` and `run.json`.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use mim6_analytics::{BaselineControl, Formats, Period, PeriodLength, Settings};
+use oscal_model::{Catalog, Document, MIM6_NAMESPACE, Model};
+use oscal_resolve::{HrefMap, Location, Options, RemoteLoader, Resolver};
+use serde_json::json;
+
+use crate::pipeline::Pipeline;
+use crate::{EXIT_INVALID, EXIT_OK};
+
+/// Arguments of `mim6 run`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The pipeline file (TOML; see pipelines/README.md).
+    #[arg(value_name = "PIPELINE")]
+    pipeline: PathBuf,
+    /// Write here instead of the pipeline's output folder.
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
+    let started = Instant::now();
+    let mut pipeline = Pipeline::load(&args.pipeline)?;
+    if let Some(output) = &args.output {
+        pipeline.output.folder.clone_from(output);
+    }
+    let out = pipeline.output.folder.clone();
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+
+    let catalog = resolve_baseline(&pipeline)?;
+    let baseline = baseline_controls(&catalog);
+    if baseline.is_empty() {
+        bail!(
+            "{}: the baseline has no controls",
+            pipeline.baseline.profile
+        );
+    }
+    let resolved_at = started.elapsed();
+
+    let mut inputs = pipeline.inputs.folders.clone();
+    if let Some(synth) = &pipeline.inputs.synth {
+        let fleet = out.join("fleet");
+        if fleet.exists() {
+            std::fs::remove_dir_all(&fleet)
+                .with_context(|| format!("{}: cannot clear the old fleet", fleet.display()))?;
+        }
+        let spec = mim6_synth::FleetSpec {
+            cities: synth.cities,
+            systems_per_city: synth.systems_per_city,
+            periods: synth.periods,
+            seed: synth.seed,
+        };
+        let options = mim6_synth::WriteOptions {
+            faults: synth.faults,
+            ..mim6_synth::WriteOptions::default()
+        };
+        let plan = mim6_synth::Baseline::from_catalog("mim6-city-baseline.json", &catalog);
+        mim6_synth::generate(&spec, &plan, &options, &fleet)
+            .context("cannot generate the fleet")?;
+        inputs.push(fleet);
+    }
+    for input in &inputs {
+        if !input.exists() {
+            bail!("{}: no such input folder or file", input.display());
+        }
+    }
+
+    let bar = progress_bar();
+    let ingest_started = Instant::now();
+    let options = mim6_ingest::Options {
+        inputs: inputs.clone(),
+        path_pattern: pipeline.attribution.path_pattern.clone(),
+        max_bytes: pipeline
+            .inputs
+            .max_bytes
+            .unwrap_or(oscal_io::DEFAULT_MAX_BYTES),
+        ..mim6_ingest::Options::default()
+    };
+    let ingested = mim6_ingest::ingest(&options, &|done, total, bytes| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        let seconds = ingest_started.elapsed().as_secs_f64().max(1e-6);
+        bar.set_message(format!("{:.0} MB/s", bytes as f64 / 1e6 / seconds));
+    })?;
+    bar.finish_and_clear();
+    let ingest_time = ingest_started.elapsed();
+    for warning in &ingested.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    let length = match pipeline.periods.length.as_str() {
+        "month" => PeriodLength::Month,
+        "year" => PeriodLength::Year,
+        _ => PeriodLength::Quarter,
+    };
+    let periods = periods(&pipeline, &ingested.facts, length)?;
+    let settings = Settings {
+        periods: periods.clone(),
+        freshness_days: pipeline.periods.freshness_days,
+        matrix: pipeline.risk.matrix,
+        scores: pipeline.risk.scores,
+    };
+    let metrics_started = Instant::now();
+    let tables = mim6_analytics::compute(&ingested.facts, &baseline, &settings)?;
+    let metrics_time = metrics_started.elapsed();
+    let write_started = Instant::now();
+    let formats = Formats {
+        parquet: pipeline.output.formats.iter().any(|f| f == "parquet"),
+        csv: pipeline.output.formats.iter().any(|f| f == "csv"),
+    };
+    mim6_analytics::write_tables(&tables, &out, formats)?;
+    let catalog_json = oscal_io::json::to_vec(&Document::new(Model::Catalog(Box::new(catalog))))?;
+    oscal_io::write_atomic(&out.join("baseline.json"), &catalog_json)?;
+    oscal_io::write_atomic(
+        &out.join("rejected.csv"),
+        rejected_csv(&ingested.rejected, &inputs).as_bytes(),
+    )?;
+    let write_time = write_started.elapsed();
+
+    let mut models = std::collections::BTreeMap::<&str, usize>::new();
+    for document in &ingested.facts.documents {
+        *models.entry(document.model).or_default() += 1;
+    }
+    let summary = json!({
+        "mim6-version": env!("CARGO_PKG_VERSION"),
+        "oscal-version": oscal_model::OSCAL_VERSION,
+        "pipeline": args.pipeline.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "baseline": {
+            "profile": Path::new(&pipeline.baseline.profile).file_name().map(|n| n.to_string_lossy().into_owned()),
+            "controls": baseline.len(),
+        },
+        "periods": periods.iter().map(|p| &p.label).collect::<Vec<_>>(),
+        "documents": {
+            "found": ingested.files,
+            "accepted": ingested.facts.documents.len(),
+            "rejected": ingested.rejected.len(),
+            "bytes": ingested.bytes,
+            "by-model": models,
+        },
+        "systems": ingested.facts.systems.len(),
+        "tables": tables.tables.iter().map(|(name, t)| (name.clone(), t.height())).collect::<std::collections::BTreeMap<_, _>>(),
+        "warnings": ingested.warnings.len(),
+        "timings-seconds": {
+            "resolve": resolved_at.as_secs_f64(),
+            "ingest": ingest_time.as_secs_f64(),
+            "metrics": metrics_time.as_secs_f64(),
+            "write": write_time.as_secs_f64(),
+            "total": started.elapsed().as_secs_f64(),
+        },
+        "ingest-mb-per-second": ingested.bytes as f64 / 1e6 / ingest_time.as_secs_f64().max(1e-9),
+    });
+    let mut text = serde_json::to_string_pretty(&summary)?;
+    text.push('\n');
+    oscal_io::write_atomic(&out.join("run.json"), text.as_bytes())?;
+
+    eprintln!(
+        "{} documents ({} rejected), {} systems, {} periods; tables in {}",
+        ingested.files,
+        ingested.rejected.len(),
+        ingested.facts.systems.len(),
+        periods.len(),
+        out.join("tables").display()
+    );
+    for rejection in ingested.rejected.iter().take(10) {
+        eprintln!(
+            "mim6: rejected: {}: {}{}",
+            rejection.path.display(),
+            if rejection.location.is_empty() {
+                String::new()
+            } else {
+                format!("at {}: ", rejection.location)
+            },
+            rejection.reason
+        );
+    }
+    if ingested.rejected.len() > 10 {
+        eprintln!(
+            "mim6: … and {} more, listed in {}",
+            ingested.rejected.len() - 10,
+            out.join("rejected.csv").display()
+        );
+    }
+    Ok(if ingested.rejected.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INVALID
+    })
+}
+
+fn progress_bar() -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} ingest {pos}/{len} documents {msg} [{elapsed_precise}, ETA {eta}]",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Reads the baseline; resolves it when it is a profile.
+fn resolve_baseline(pipeline: &Pipeline) -> anyhow::Result<Catalog> {
+    let mut href_map = HrefMap::new();
+    for (from, to) in &pipeline.baseline.href_map {
+        href_map.insert(from.clone(), to.clone());
+    }
+    let loader = RemoteLoader::new(
+        pipeline.remote.allow_hosts.clone(),
+        pipeline.remote.offline,
+        Some(crate::resolve::default_cache_dir()),
+    );
+    let resolver = Resolver::new(
+        &loader,
+        Options {
+            href_map,
+            ..Options::default()
+        },
+    );
+    let location = Location::File(PathBuf::new())
+        .join(&pipeline.baseline.profile)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", pipeline.baseline.profile))?;
+    if let Location::File(path) = &location
+        && !path.exists()
+    {
+        bail!("{}: the baseline profile does not exist", path.display());
+    }
+    let bytes = oscal_resolve::Loader::load(&loader, &location)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", pipeline.baseline.profile))?;
+    let name = PathBuf::from(location.file_name());
+    let (_, document) = oscal_io::read_document(&name, &bytes)
+        .with_context(|| format!("cannot read the baseline {}", pipeline.baseline.profile))?;
+    match document.model {
+        Model::Catalog(catalog) => Ok(*catalog),
+        Model::Profile(_) => {
+            let resolved = resolver
+                .resolve_document(&location, document)
+                .with_context(|| format!("cannot resolve {}", pipeline.baseline.profile))?;
+            for warning in &resolved.warnings {
+                tracing::warn!("{warning}");
+            }
+            Ok(resolved.catalog)
+        }
+        _ => bail!(
+            "{}: the baseline must be a profile or a catalog",
+            pipeline.baseline.profile
+        ),
+    }
+}
+
+fn mim6_props(props: Option<&Vec<oscal_model::Property>>, name: &str) -> Vec<String> {
+    props
+        .into_iter()
+        .flatten()
+        .filter(|p| p.name == name && p.ns.as_deref() == Some(MIM6_NAMESPACE))
+        .map(|p| p.value.clone())
+        .collect()
+}
+
+/// The controls of a resolved catalog, in catalog order, with family, parent and the mim6
+/// props the metrics use.
+pub(crate) fn baseline_controls(catalog: &Catalog) -> Vec<BaselineControl> {
+    fn walk(
+        controls: &[oscal_model::Control],
+        family: &str,
+        parent: Option<&str>,
+        out: &mut Vec<BaselineControl>,
+    ) {
+        for control in controls {
+            let family = if family.is_empty() {
+                control.id.split('-').next().unwrap_or(&control.id)
+            } else {
+                family
+            };
+            out.push(BaselineControl {
+                id: control.id.to_ascii_lowercase(),
+                parent: parent.map(str::to_owned),
+                family: family.to_owned(),
+                title: control.title.clone(),
+                weight: mim6_props(control.props.as_ref(), "weight")
+                    .first()
+                    .and_then(|w| w.parse::<f64>().ok())
+                    .filter(|w| w.is_finite() && *w >= 0.0)
+                    .unwrap_or(1.0),
+                gdpr_articles: mim6_props(control.props.as_ref(), "gdpr-article"),
+                tags: mim6_props(control.props.as_ref(), "mim6-capability"),
+            });
+            walk(
+                control.controls.as_deref().unwrap_or(&[]),
+                family,
+                Some(&control.id),
+                out,
+            );
+        }
+    }
+    fn groups(list: &[oscal_model::CatalogGroup], family: &str, out: &mut Vec<BaselineControl>) {
+        for group in list {
+            let family = if family.is_empty() {
+                group.id.as_deref().unwrap_or("")
+            } else {
+                family
+            };
+            walk(group.controls.as_deref().unwrap_or(&[]), family, None, out);
+            groups(group.groups.as_deref().unwrap_or(&[]), family, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        catalog.controls.as_deref().unwrap_or(&[]),
+        "",
+        None,
+        &mut out,
+    );
+    groups(catalog.groups.as_deref().unwrap_or(&[]), "", &mut out);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|c| seen.insert(c.id.clone()));
+    out
+}
+
+fn periods(
+    pipeline: &Pipeline,
+    facts: &mim6_ingest::Facts,
+    length: PeriodLength,
+) -> anyhow::Result<Vec<Period>> {
+    let date = |t: jiff::Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let dates = facts
+        .findings
+        .iter()
+        .map(|f| date(f.date))
+        .chain(facts.risks.iter().map(|r| date(r.date)))
+        .chain(facts.poam_items.iter().map(|p| date(p.date)));
+    let (min, max) = dates.fold(
+        (None, None),
+        |(lo, hi): (Option<jiff::civil::Date>, _), d| {
+            (
+                Some(lo.map_or(d, |l| l.min(d))),
+                Some(hi.map_or(d, |h: jiff::civil::Date| h.max(d))),
+            )
+        },
+    );
+    let parse = |text: &Option<String>, what: &str| -> anyhow::Result<Option<jiff::civil::Date>> {
+        text.as_deref()
+            .map(|t| {
+                t.parse::<jiff::civil::Date>()
+                    .with_context(|| format!("periods.{what} `{t}` is not a date (YYYY-MM-DD)"))
+            })
+            .transpose()
+    };
+    let first = parse(&pipeline.periods.first, "first")?.or(min);
+    let last = parse(&pipeline.periods.last, "last")?.or(max);
+    Ok(match (first, last) {
+        (Some(first), Some(last)) if first <= last => Period::covering(first, last, length),
+        _ => Vec::new(),
+    })
+}
+
+/// `rejected.csv`: file (relative to the input folder it was found under), location, reason.
+fn rejected_csv(rejected: &[mim6_ingest::Rejection], inputs: &[PathBuf]) -> String {
+    let roots: Vec<PathBuf> = inputs
+        .iter()
+        .map(|i| std::path::absolute(i).unwrap_or_else(|_| i.clone()))
+        .collect();
+    let mut rows: Vec<[String; 3]> = rejected
+        .iter()
+        .map(|r| {
+            let path = roots
+                .iter()
+                .find_map(|root| r.path.strip_prefix(root).ok())
+                .unwrap_or(&r.path);
+            [
+                path.to_string_lossy().replace('\\', "/"),
+                r.location.clone(),
+                r.reason.clone(),
+            ]
+        })
+        .collect();
+    rows.sort();
+    let mut csv = String::from("file,location,reason\n");
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    csv
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}

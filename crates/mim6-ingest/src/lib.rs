@@ -1,0 +1,182 @@
+//! Ingest of city fleets: finds the SSPs, assessment plans, assessment results and POA&Ms under
+//! the input folders, reads them in parallel (JSON, XML or YAML) through narrow projections
+//! that skip prose, links each result to its plan and system and each POA&M to its system,
+//! attributes systems to cities and regions, and returns fact rows.
+//!
+//! A document that cannot be read, checked or linked is rejected with the reason and where in
+//! it; the rest of the run goes on. Documents are read in batches and only their rows are kept,
+//! so memory follows the facts, not the documents.
+#![deny(missing_docs)]
+
+mod facts;
+mod link;
+mod parse;
+mod project;
+mod risk;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+pub use facts::{
+    DocumentRow, FacetNaming, Facts, FindingRow, ImplementationRow, ObservationRow, PoamItemRow,
+    RiskRow, SystemRow,
+};
+pub use parse::Rejection;
+
+/// What to ingest and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folders (searched recursively) and files.
+    pub inputs: Vec<PathBuf>,
+    /// How a path below its input folder names region and city when the documents' props do
+    /// not: segments separated by `/`, `{region}` and `{city}` capture a segment, `*` matches
+    /// one, `**` the rest. Default `{region}/{city}/**`.
+    pub path_pattern: String,
+    /// The largest document read, in bytes.
+    pub max_bytes: u64,
+    /// Documents read in parallel at a time.
+    pub batch: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            inputs: Vec::new(),
+            path_pattern: "{region}/{city}/**".into(),
+            max_bytes: oscal_io::DEFAULT_MAX_BYTES,
+            batch: 512,
+        }
+    }
+}
+
+/// What a run ingested.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// The fact rows.
+    pub facts: Facts,
+    /// The documents left out, sorted by path.
+    pub rejected: Vec<Rejection>,
+    /// Things accepted with a doubt (an import found by its file stem).
+    pub warnings: Vec<String>,
+    /// Files considered.
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// Why nothing could be ingested.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input folder or file does not exist or cannot be listed.
+    #[error("{}: {source}", path.display())]
+    Input {
+        /// The input.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+const EXTENSIONS: [&str; 4] = ["json", "xml", "yaml", "yml"];
+
+/// The documents under `inputs`, sorted, each with the input folder it was found under.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), Error> {
+        let entries = std::fs::read_dir(dir).map_err(|source| Error::Input {
+            path: dir.to_owned(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| Error::Input {
+                path: dir.to_owned(),
+                source,
+            })?;
+            let path = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            // Symbolic links are not followed: a fleet folder cannot lead outside itself.
+            let kind = entry.file_type().map_err(|source| Error::Input {
+                path: path.clone(),
+                source,
+            })?;
+            if kind.is_dir() {
+                walk(root, &path, out)?;
+            } else if kind.is_file()
+                && path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+            {
+                out.push((link::normalise(&path), root.to_owned()));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for input in inputs {
+        let metadata = std::fs::metadata(input).map_err(|source| Error::Input {
+            path: input.clone(),
+            source,
+        })?;
+        let root = link::normalise(input);
+        if metadata.is_dir() {
+            walk(&root, &root, &mut out)?;
+        } else {
+            let parent = root.parent().map(Path::to_owned).unwrap_or_default();
+            out.push((root, parent));
+        }
+    }
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    Ok(out)
+}
+
+/// Ingests the documents under `options.inputs`. `progress` is called after each batch with
+/// the documents read so far, the documents found and the bytes read so far.
+pub fn ingest(
+    options: &Options,
+    progress: &(dyn Fn(usize, usize, u64) + Sync),
+) -> Result<Ingested, Error> {
+    let files = discover(&options.inputs)?;
+    let mut read = Vec::with_capacity(files.len());
+    let mut rejected = Vec::new();
+    let (mut done, mut bytes) = (0, 0);
+    for batch in files.chunks(options.batch.max(1)) {
+        let parsed: Vec<_> = batch
+            .par_iter()
+            .map(|(path, root)| (path, root, parse::parse(path, options.max_bytes)))
+            .collect();
+        for (path, root, result) in parsed {
+            done += 1;
+            match result {
+                Ok(doc) => {
+                    bytes += doc.bytes;
+                    read.push(link::Entry {
+                        path: path.clone(),
+                        root: root.clone(),
+                        doc,
+                    });
+                }
+                Err(rejection) => {
+                    tracing::debug!(path = %path.display(), reason = %rejection.reason, "rejected");
+                    rejected.push(rejection);
+                }
+            }
+        }
+        progress(done, files.len(), bytes);
+    }
+    let linked = link::link(read, &options.path_pattern);
+    rejected.extend(linked.rejected);
+    rejected.sort();
+    Ok(Ingested {
+        facts: linked.facts,
+        rejected,
+        warnings: linked.warnings,
+        files: files.len(),
+        bytes,
+    })
+}

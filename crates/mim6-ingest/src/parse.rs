@@ -1,0 +1,668 @@
+//! One document: read, projected, checked, turned into rows that still wait for their system.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use oscal_io::Format;
+use oscal_model::MIM6_NAMESPACE;
+use rustc_hash::FxHashSet;
+
+use crate::facts::{FindingRow, ImplementationRow, ObservationRow, PoamItemRow, RiskRow};
+use crate::project::{self, Prop, Root};
+use crate::risk;
+
+/// Why a document was not ingested.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Rejection {
+    /// The file.
+    pub path: PathBuf,
+    /// Where in it: a JSON pointer, an XML path, or empty for the whole file.
+    pub location: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// City and region as the document's metadata props give them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Attribution {
+    pub(crate) city: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) city_name: Option<String>,
+    pub(crate) population: Option<u64>,
+}
+
+/// A back-matter resource: uuid and its first rlink.
+pub(crate) type Resource = (String, String);
+
+/// A document read and checked, its rows not yet attached to a system.
+#[derive(Debug)]
+pub(crate) enum Parsed {
+    Ssp {
+        uuid: String,
+        system_ids: Vec<String>,
+        attribution: Attribution,
+        name: String,
+        impact: [Option<u8>; 3],
+        implementations: Vec<ImplementationRow>,
+        /// Uuids of requirements, statements and by-components, with their control.
+        implementation_controls: Vec<(String, String)>,
+    },
+    Ap {
+        import: String,
+        resources: Vec<Resource>,
+    },
+    Ar {
+        import: String,
+        resources: Vec<Resource>,
+        findings: Vec<FindingRow>,
+        observations: Vec<ObservationRow>,
+        risks: Vec<(RiskRow, Vec<String>)>,
+    },
+    Poam {
+        import: Option<String>,
+        system_id: Option<String>,
+        resources: Vec<Resource>,
+        risks: Vec<(RiskRow, Vec<String>)>,
+        items: Vec<PoamItemRow>,
+    },
+}
+
+impl Parsed {
+    pub(crate) fn model(&self) -> &'static str {
+        match self {
+            Parsed::Ssp { .. } => "system-security-plan",
+            Parsed::Ap { .. } => "assessment-plan",
+            Parsed::Ar { .. } => "assessment-results",
+            Parsed::Poam { .. } => "plan-of-action-and-milestones",
+        }
+    }
+}
+
+/// A document that was read.
+#[derive(Debug)]
+pub(crate) struct Read {
+    pub(crate) parsed: Parsed,
+    pub(crate) format: Format,
+    pub(crate) bytes: u64,
+}
+
+/// Reads, projects and checks `path`.
+pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
+    let reject = |location: String, reason: String| Rejection {
+        path: path.to_owned(),
+        location,
+        reason,
+    };
+    let bytes = oscal_io::read_file(path, max_bytes).map_err(|e| whole(path, &e))?;
+    let format = oscal_io::detect_format(path, &bytes).map_err(|e| whole(path, &e))?;
+    let size = bytes.len() as u64;
+    let parsed = match format {
+        Format::Json => {
+            if let Some(model) = oscal_io::sniff_json_model(&bytes) {
+                not_ingested(model.root_key()).map_err(|reason| reject(String::new(), reason))?;
+            }
+            let text = oscal_io::decode_text(path, &bytes).map_err(|e| whole(path, &e))?;
+            let mut de = serde_json::Deserializer::from_str(text);
+            let root: Root<'_> = match serde_path_to_error::deserialize(&mut de) {
+                Ok(root) => root,
+                Err(err) => {
+                    let pointer = pointer_of(err.path());
+                    let inner = err.into_inner();
+                    let reason = if inner.is_syntax() || inner.is_eof() {
+                        format!("not well-formed JSON: {inner}")
+                    } else {
+                        inner.to_string()
+                    };
+                    return Err(reject(pointer, reason));
+                }
+            };
+            build(path, root)?
+        }
+        Format::Xml | Format::Yaml => {
+            let (_, value) = oscal_io::read_value(path, &bytes).map_err(|e| whole(path, &e))?;
+            if let Some(key) = value
+                .as_object()
+                .and_then(|o| o.keys().find(|k| *k != "$schema"))
+            {
+                not_ingested(key).map_err(|reason| reject(String::new(), reason))?;
+            }
+            let root: Root<'_> = match serde_path_to_error::deserialize(&value) {
+                Ok(root) => root,
+                Err(err) => {
+                    let mut location = pointer_of(err.path());
+                    if format == Format::Xml
+                        && let Ok(text) = std::str::from_utf8(&bytes)
+                        && let Some((xpath, line, _)) = oscal_io::xml::locate(text, &location)
+                    {
+                        location = format!("{xpath} (line {line})");
+                    }
+                    return Err(reject(location, err.into_inner().to_string()));
+                }
+            };
+            build(path, root).map_err(|mut rejection| {
+                if format == Format::Xml
+                    && let Ok(text) = std::str::from_utf8(&bytes)
+                    && let Some((xpath, line, _)) = oscal_io::xml::locate(text, &rejection.location)
+                {
+                    rejection.location = format!("{xpath} (line {line})");
+                }
+                rejection
+            })?
+        }
+    };
+    Ok(Read {
+        parsed,
+        format,
+        bytes: size,
+    })
+}
+
+const INGESTED: [&str; 4] = [
+    "system-security-plan",
+    "assessment-plan",
+    "assessment-results",
+    "plan-of-action-and-milestones",
+];
+
+fn not_ingested(key: &str) -> Result<(), String> {
+    if INGESTED.contains(&key) {
+        return Ok(());
+    }
+    let what = match oscal_model::ModelKind::from_root_key(key) {
+        Some(_) => format!("a {key} document"),
+        None => format!("`{key}` is not an OSCAL model, and the document"),
+    };
+    Err(format!(
+        "{what} is not one of the models a run ingests ({})",
+        INGESTED.join(", ")
+    ))
+}
+
+fn whole(path: &Path, err: &oscal_io::Error) -> Rejection {
+    let text = err.to_string();
+    let prefix = format!("{}: ", path.display());
+    Rejection {
+        path: path.to_owned(),
+        location: String::new(),
+        reason: text.strip_prefix(&prefix).unwrap_or(&text).to_owned(),
+    }
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        pointer.push('/');
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            Segment::Map { key } => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => pointer.push_str(variant),
+            Segment::Unknown => pointer.push('?'),
+        }
+    }
+    pointer
+}
+
+/// Checks made while turning a projection into rows: uuid uniqueness and date-times.
+struct Checker<'p> {
+    path: &'p Path,
+    uuids: FxHashSet<String>,
+}
+
+impl Checker<'_> {
+    fn fail(&self, pointer: String, reason: String) -> Rejection {
+        Rejection {
+            path: self.path.to_owned(),
+            location: pointer,
+            reason,
+        }
+    }
+
+    fn uuid(&mut self, uuid: &str, pointer: impl FnOnce() -> String) -> Result<(), Rejection> {
+        if self.uuids.insert(uuid.to_owned()) {
+            Ok(())
+        } else {
+            Err(self.fail(
+                pointer(),
+                format!("uuid {uuid} is already used in this document (unique-uuid)"),
+            ))
+        }
+    }
+
+    fn time(&self, text: &str, pointer: impl FnOnce() -> String) -> Result<Timestamp, Rejection> {
+        text.parse::<Timestamp>().map_err(|_| {
+            self.fail(
+                pointer(),
+                format!("`{text}` is not a date-time with a time zone (RFC 3339)"),
+            )
+        })
+    }
+}
+
+fn build(path: &Path, root: Root<'_>) -> Result<Parsed, Rejection> {
+    let mut checker = Checker {
+        path,
+        uuids: FxHashSet::default(),
+    };
+    let present = [
+        root.ssp.is_some(),
+        root.ap.is_some(),
+        root.ar.is_some(),
+        root.poam.is_some(),
+    ];
+    if present.iter().filter(|p| **p).count() != 1 {
+        return Err(checker.fail(
+            String::new(),
+            format!(
+                "the document must hold exactly one of {}",
+                INGESTED.join(", ")
+            ),
+        ));
+    }
+    if let Some(ssp) = root.ssp {
+        return build_ssp(&mut checker, ssp);
+    }
+    if let Some(ap) = root.ap {
+        checker.uuid(&ap.uuid, || "/assessment-plan/uuid".into())?;
+        checker.time(&ap.metadata.last_modified, || {
+            "/assessment-plan/metadata/last-modified".into()
+        })?;
+        return Ok(Parsed::Ap {
+            import: ap.import_ssp.href.into_owned(),
+            resources: resources(ap.back_matter),
+        });
+    }
+    if let Some(ar) = root.ar {
+        return build_ar(&mut checker, ar);
+    }
+    let poam = root.poam.expect("one model is present");
+    build_poam(&mut checker, poam)
+}
+
+fn resources(back_matter: Option<project::BackMatter<'_>>) -> Vec<Resource> {
+    back_matter
+        .into_iter()
+        .flat_map(|b| b.resources)
+        .filter_map(|r| {
+            let href = r.rlinks.into_iter().next()?.href.into_owned();
+            Some((r.uuid.into_owned(), href))
+        })
+        .collect()
+}
+
+/// Whether props hold `name` (in any namespace) with the value `true`.
+fn flag(props: &[Prop<'_>], name: &str) -> bool {
+    props
+        .iter()
+        .any(|p| p.name == name && p.value.eq_ignore_ascii_case("true"))
+}
+
+fn mim6_prop<'a>(props: &'a [Prop<'_>], name: &str) -> Option<&'a str> {
+    props
+        .iter()
+        .find(|p| p.name == name && p.ns.as_deref() == Some(MIM6_NAMESPACE))
+        .map(|p| p.value.as_ref())
+}
+
+fn attribution(props: &[Prop<'_>]) -> Attribution {
+    Attribution {
+        city: mim6_prop(props, "city-id").map(str::to_owned),
+        region: mim6_prop(props, "region-id").map(str::to_owned),
+        city_name: mim6_prop(props, "city-name").map(str::to_owned),
+        population: mim6_prop(props, "population").and_then(|p| p.parse().ok()),
+    }
+}
+
+fn impact_level(text: &str) -> Option<u8> {
+    match text {
+        "fips-199-low" | "low" => Some(1),
+        "fips-199-moderate" | "moderate" => Some(2),
+        "fips-199-high" | "high" => Some(3),
+        _ => None,
+    }
+}
+
+fn build_ssp(checker: &mut Checker<'_>, ssp: project::Ssp<'_>) -> Result<Parsed, Rejection> {
+    checker.uuid(&ssp.uuid, || "/system-security-plan/uuid".into())?;
+    checker.time(&ssp.metadata.last_modified, || {
+        "/system-security-plan/metadata/last-modified".into()
+    })?;
+    let characteristics = &ssp.system_characteristics;
+    let impact = match &characteristics.security_impact_level {
+        Some(level) => [
+            impact_level(&level.security_objective_confidentiality),
+            impact_level(&level.security_objective_integrity),
+            impact_level(&level.security_objective_availability),
+        ],
+        None => {
+            let level = characteristics
+                .security_sensitivity_level
+                .as_deref()
+                .and_then(impact_level);
+            [level, level, level]
+        }
+    };
+    let mut implementations = Vec::new();
+    let mut implementation_controls = Vec::new();
+    let base = "/system-security-plan/control-implementation/implemented-requirements";
+    for (r, requirement) in ssp
+        .control_implementation
+        .implemented_requirements
+        .iter()
+        .enumerate()
+    {
+        let control = requirement.control_id.to_ascii_lowercase();
+        checker.uuid(&requirement.uuid, || format!("{base}/{r}/uuid"))?;
+        implementation_controls.push((requirement.uuid.to_string(), control.clone()));
+        let origination = requirement
+            .props
+            .iter()
+            .find(|p| p.name == "control-origination")
+            .map(|p| p.value.to_string());
+        let mut row = |statement: Option<&str>, by: Option<&project::ByComponent<'_>>| {
+            let state = by
+                .and_then(|b| b.implementation_status.as_ref())
+                .map(|s| s.state.to_string())
+                .or_else(|| {
+                    // OSCAL 1.0 wrote the status as a prop.
+                    by.and_then(|b| b.props.iter().find(|p| p.name == "implementation-status"))
+                        .map(|p| p.value.to_string())
+                });
+            implementations.push(ImplementationRow {
+                system: String::new(),
+                control: control.clone(),
+                statement: statement.map(str::to_owned),
+                component: by.map(|b| b.component_uuid.to_string()),
+                state,
+                origination: origination.clone(),
+                inherited: by.is_some_and(|b| !b.inherited.is_empty()),
+                provided: by
+                    .and_then(|b| b.export.as_ref())
+                    .is_some_and(|e| !e.provided.is_empty()),
+            });
+        };
+        if requirement.by_components.is_empty() && requirement.statements.is_empty() {
+            row(None, None);
+        }
+        for (b, by) in requirement.by_components.iter().enumerate() {
+            checker.uuid(&by.uuid, || format!("{base}/{r}/by-components/{b}/uuid"))?;
+            implementation_controls.push((by.uuid.to_string(), control.clone()));
+            row(None, Some(by));
+        }
+        for (s, statement) in requirement.statements.iter().enumerate() {
+            checker.uuid(&statement.uuid, || {
+                format!("{base}/{r}/statements/{s}/uuid")
+            })?;
+            implementation_controls.push((statement.uuid.to_string(), control.clone()));
+            for (b, by) in statement.by_components.iter().enumerate() {
+                checker.uuid(&by.uuid, || {
+                    format!("{base}/{r}/statements/{s}/by-components/{b}/uuid")
+                })?;
+                implementation_controls.push((by.uuid.to_string(), control.clone()));
+                row(Some(&statement.statement_id), Some(by));
+            }
+        }
+    }
+    Ok(Parsed::Ssp {
+        uuid: ssp.uuid.into_owned(),
+        system_ids: characteristics
+            .system_ids
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect(),
+        attribution: attribution(&ssp.metadata.props),
+        name: characteristics.system_name.to_string(),
+        impact,
+        implementations,
+        implementation_controls,
+    })
+}
+
+/// The control a finding target names: the target id up to the first `_`, lower case.
+pub(crate) fn control_of(target: &str) -> String {
+    target
+        .split('_')
+        .next()
+        .unwrap_or(target)
+        .to_ascii_lowercase()
+}
+
+fn build_ar(checker: &mut Checker<'_>, ar: project::Ar<'_>) -> Result<Parsed, Rejection> {
+    let base = "/assessment-results";
+    checker.uuid(&ar.uuid, || format!("{base}/uuid"))?;
+    checker.time(&ar.metadata.last_modified, || {
+        format!("{base}/metadata/last-modified")
+    })?;
+    let (mut findings, mut observations, mut risks) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, result) in ar.results.iter().enumerate() {
+        let at = format!("{base}/results/{i}");
+        checker.uuid(&result.uuid, || format!("{at}/uuid"))?;
+        let start = checker.time(&result.start, || format!("{at}/start"))?;
+        let date = match &result.end {
+            Some(end) => checker.time(end, || format!("{at}/end"))?,
+            None => start,
+        };
+        // Observation uuid -> (automated TEST?, collected)
+        let mut seen = rustc_hash::FxHashMap::default();
+        for (o, observation) in result.observations.iter().enumerate() {
+            checker.uuid(&observation.uuid, || format!("{at}/observations/{o}/uuid"))?;
+            let collected = checker.time(&observation.collected, || {
+                format!("{at}/observations/{o}/collected")
+            })?;
+            let expires = match &observation.expires {
+                Some(text) => {
+                    Some(checker.time(text, || format!("{at}/observations/{o}/expires"))?)
+                }
+                None => None,
+            };
+            let origins: Vec<&str> = observation
+                .origins
+                .iter()
+                .flat_map(|o| o.actors.iter().map(|a| a.kind.as_ref()))
+                .collect();
+            let automated = observation.methods.iter().any(|m| m == "TEST")
+                && origins
+                    .iter()
+                    .any(|o| *o == "tool" || *o == "assessment-platform");
+            seen.insert(observation.uuid.as_ref(), (automated, collected));
+            observations.push(ObservationRow {
+                system: String::new(),
+                result: result.uuid.to_string(),
+                observation: observation.uuid.to_string(),
+                methods: observation
+                    .methods
+                    .iter()
+                    .map(AsRef::as_ref)
+                    .collect::<Vec<&str>>()
+                    .join("|"),
+                origins: origins.join("|"),
+                collected,
+                expires,
+            });
+        }
+        for (f, finding) in result.findings.iter().enumerate() {
+            checker.uuid(&finding.uuid, || format!("{at}/findings/{f}/uuid"))?;
+            let satisfied = match finding.target.status.state.as_ref() {
+                "satisfied" => true,
+                "not-satisfied" => false,
+                other => {
+                    return Err(checker.fail(
+                        format!("{at}/findings/{f}/target/status/state"),
+                        format!("`{other}` is not satisfied or not-satisfied"),
+                    ));
+                }
+            };
+            let behind: Vec<(bool, Timestamp)> = finding
+                .related_observations
+                .iter()
+                .filter_map(|r| seen.get(r.observation_uuid.as_ref()).copied())
+                .collect();
+            findings.push(FindingRow {
+                system: String::new(),
+                document: PathBuf::new(),
+                result: result.uuid.to_string(),
+                date,
+                finding: finding.uuid.to_string(),
+                control: control_of(&finding.target.target_id),
+                target: finding.target.target_id.to_string(),
+                satisfied,
+                observations: u32::try_from(behind.len()).unwrap_or(u32::MAX),
+                automated: u32::try_from(behind.iter().filter(|(a, _)| *a).count())
+                    .unwrap_or(u32::MAX),
+                evidence: behind.iter().map(|(_, c)| *c).max(),
+                risks: finding
+                    .related_risks
+                    .iter()
+                    .map(|r| r.risk_uuid.to_string())
+                    .collect(),
+            });
+        }
+        for (k, item) in result.risks.iter().enumerate() {
+            let at = format!("{at}/risks/{k}");
+            checker.uuid(&item.uuid, || format!("{at}/uuid"))?;
+            risks.push(build_risk(checker, item, &at, date, "assessment-results")?);
+        }
+    }
+    Ok(Parsed::Ar {
+        import: ar.import_ap.href.into_owned(),
+        resources: resources(ar.back_matter),
+        findings,
+        observations,
+        risks,
+    })
+}
+
+fn build_poam(checker: &mut Checker<'_>, poam: project::Poam<'_>) -> Result<Parsed, Rejection> {
+    let base = "/plan-of-action-and-milestones";
+    checker.uuid(&poam.uuid, || format!("{base}/uuid"))?;
+    let date = checker.time(&poam.metadata.last_modified, || {
+        format!("{base}/metadata/last-modified")
+    })?;
+    let mut risks = Vec::new();
+    for (k, item) in poam.risks.iter().enumerate() {
+        let at = format!("{base}/risks/{k}");
+        checker.uuid(&item.uuid, || format!("{at}/uuid"))?;
+        risks.push(build_risk(
+            checker,
+            item,
+            &at,
+            date,
+            "plan-of-action-and-milestones",
+        )?);
+    }
+    let mut items = Vec::new();
+    for (i, item) in poam.poam_items.iter().enumerate() {
+        if let Some(uuid) = &item.uuid {
+            checker.uuid(uuid, || format!("{base}/poam-items/{i}/uuid"))?;
+        }
+        items.push(PoamItemRow {
+            system: String::new(),
+            document: PathBuf::new(),
+            date,
+            item: item.uuid.as_ref().map(ToString::to_string),
+            title: item.title.to_string(),
+            risks: item
+                .related_risks
+                .iter()
+                .map(|r| r.risk_uuid.to_string())
+                .collect(),
+        });
+    }
+    Ok(Parsed::Poam {
+        import: poam.import_ssp.map(|i| i.href.into_owned()),
+        system_id: poam.system_id.map(|s| s.id.into_owned()),
+        resources: resources(poam.back_matter),
+        risks,
+        items,
+    })
+}
+
+fn build_risk(
+    checker: &Checker<'_>,
+    item: &project::Risk<'_>,
+    at: &str,
+    date: Timestamp,
+    source: &'static str,
+) -> Result<(RiskRow, Vec<String>), Rejection> {
+    let deadline = match &item.deadline {
+        Some(text) => Some(checker.time(text, || format!("{at}/deadline"))?),
+        None => None,
+    };
+    let mut first_seen = None;
+    let mut closed = None;
+    for (e, entry) in item
+        .risk_log
+        .iter()
+        .flat_map(|l| l.entries.iter())
+        .enumerate()
+    {
+        let start = checker.time(&entry.start, || format!("{at}/risk-log/entries/{e}/start"))?;
+        first_seen = Some(first_seen.map_or(start, |f: Timestamp| f.min(start)));
+        if entry.status_change.as_deref() == Some("closed") {
+            closed = Some(start);
+        }
+    }
+    if item.status == "closed" && closed.is_none() {
+        closed = Some(date);
+    }
+    let facets = risk::normalise(&item.characterizations);
+    let row = RiskRow {
+        system: String::new(),
+        document: PathBuf::new(),
+        source,
+        date,
+        risk: item.uuid.to_string(),
+        title: item.title.to_string(),
+        status: item.status.to_string(),
+        deadline,
+        first_seen: first_seen.unwrap_or(date),
+        closed,
+        likelihood: facets.likelihood,
+        impact: facets.impact,
+        likelihood_adjusted: facets.likelihood_adjusted,
+        impact_adjusted: facets.impact_adjusted,
+        naming: facets.naming,
+        false_positive: flag(&item.props, "false-positive"),
+        accepted: flag(&item.props, "accepted"),
+        mitigated_controls: Vec::new(),
+    };
+    let mitigating = item
+        .mitigating_factors
+        .iter()
+        .filter_map(|m| m.implementation_uuid.as_ref().map(ToString::to_string))
+        .collect();
+    Ok((row, mitigating))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_targets_name_their_control() {
+        assert_eq!(control_of("ac-2.1_obj.a"), "ac-2.1");
+        assert_eq!(control_of("AC-2_smt.b"), "ac-2");
+        assert_eq!(control_of("pm-19"), "pm-19");
+    }
+
+    #[test]
+    fn projections_skip_what_they_do_not_need() {
+        let text = r#"{"$schema": "x", "assessment-plan": {"uuid": "u", "metadata": {"title": "t",
+            "last-modified": "2025-01-01T00:00:00Z", "oscal-version": "1.2.3", "remarks": "skipped"},
+            "import-ssp": {"href": "ssp.json"}, "reviewed-controls": {"control-selections": []}}}"#;
+        let root: Root<'_> = serde_json::from_str(text).unwrap();
+        let parsed = build(Path::new("ap.json"), root).unwrap();
+        assert!(matches!(parsed, Parsed::Ap { ref import, .. } if import == "ssp.json"));
+    }
+
+    #[test]
+    fn other_models_are_refused_by_name() {
+        let reason = not_ingested("catalog").unwrap_err();
+        assert!(
+            reason.starts_with("a catalog document is not one of the models"),
+            "{reason}"
+        );
+        let reason = not_ingested("bogus").unwrap_err();
+        assert!(reason.contains("`bogus` is not an OSCAL model"), "{reason}");
+    }
+}
