@@ -33,6 +33,75 @@ pub struct BaselineControl {
     pub tags: Vec<String>,
 }
 
+fn mim6_props(props: Option<&Vec<oscal_model::Property>>, name: &str) -> Vec<String> {
+    props
+        .into_iter()
+        .flatten()
+        .filter(|p| p.name == name && p.ns.as_deref() == Some(oscal_model::MIM6_NAMESPACE))
+        .map(|p| p.value.clone())
+        .collect()
+}
+
+/// The controls of a resolved catalog, in catalog order, with family, parent and the mim6
+/// props the metrics use.
+pub fn baseline_controls(catalog: &oscal_model::Catalog) -> Vec<BaselineControl> {
+    fn walk(
+        controls: &[oscal_model::Control],
+        family: &str,
+        parent: Option<&str>,
+        out: &mut Vec<BaselineControl>,
+    ) {
+        for control in controls {
+            let family = if family.is_empty() {
+                control.id.split('-').next().unwrap_or(&control.id)
+            } else {
+                family
+            };
+            out.push(BaselineControl {
+                id: control.id.to_ascii_lowercase(),
+                parent: parent.map(str::to_owned),
+                family: family.to_owned(),
+                title: control.title.clone(),
+                weight: mim6_props(control.props.as_ref(), "weight")
+                    .first()
+                    .and_then(|w| w.parse::<f64>().ok())
+                    .filter(|w| w.is_finite() && *w >= 0.0)
+                    .unwrap_or(1.0),
+                gdpr_articles: mim6_props(control.props.as_ref(), "gdpr-article"),
+                tags: mim6_props(control.props.as_ref(), "mim6-capability"),
+            });
+            walk(
+                control.controls.as_deref().unwrap_or(&[]),
+                family,
+                Some(&control.id),
+                out,
+            );
+        }
+    }
+    fn groups(list: &[oscal_model::CatalogGroup], family: &str, out: &mut Vec<BaselineControl>) {
+        for group in list {
+            let family = if family.is_empty() {
+                group.id.as_deref().unwrap_or("")
+            } else {
+                family
+            };
+            walk(group.controls.as_deref().unwrap_or(&[]), family, None, out);
+            groups(group.groups.as_deref().unwrap_or(&[]), family, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        catalog.controls.as_deref().unwrap_or(&[]),
+        "",
+        None,
+        &mut out,
+    );
+    groups(catalog.groups.as_deref().unwrap_or(&[]), "", &mut out);
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|c| seen.insert(c.id.clone()));
+    out
+}
+
 /// The likelihood × impact matrix giving a risk level (1–5) for each pair of levels (1–5).
 pub type RiskMatrix = [[u8; 5]; 5];
 

@@ -205,6 +205,23 @@ fn risks_at(
             UniqueKeepStrategy::Last,
         )
         .filter(col("false_positive").not());
+    // First seen: the earliest first-seen of any copy so far (a copy without a risk log
+    // starts at its own date).
+    let first_seen = inputs
+        .risks
+        .clone()
+        .lazy()
+        .filter(col("date").lt_eq(lit(end)))
+        .group_by_stable([col("sys"), col("risk")])
+        .agg([col("first_seen").min().alias("earliest")]);
+    let current = current
+        .join(
+            first_seen,
+            [col("sys"), col("risk")],
+            [col("sys"), col("risk")],
+            joined(JoinType::Left),
+        )
+        .with_column(col("earliest").alias("first_seen"));
     let links = inputs
         .risk_controls
         .clone()

@@ -197,5 +197,35 @@ fn a_missing_baseline_or_pipeline_file_stops_the_run_with_status_2() {
     let run = mim6(dir.path(), &["run", "p.toml"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("p.toml"), "{}", run.stderr);
-    let _ = fixtures();
+}
+
+#[test]
+fn the_hand_written_fleet_is_valid_oscal_and_runs_clean() {
+    let root = fixtures().join("pipeline");
+    let mut args = vec!["validate".to_owned()];
+    let mut stack = vec![root.clone()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                args.push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    assert_eq!(args.len(), 1 + 19);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = mim6(&root, &refs);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let run = mim6(
+        &root,
+        &["run", "pipeline.toml", "-o", dir.path().to_str().unwrap()],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        table(&dir.path().join("tables/m_system_period.csv")).len(),
+        4 * 3
+    );
 }
