@@ -504,7 +504,9 @@ pub(crate) fn compute(
         .with_column((col("sw") * col("cw")).alias("swcw"));
     let base = base.collect()?;
 
-    let mut grids: Vec<DataFrame> = Vec::new();
+    // What later periods need of each period's grid (levels 4 and 5 look two periods back);
+    // older ones are dropped to keep memory flat in the number of periods.
+    let mut grids: Vec<Option<DataFrame>> = Vec::new();
     let mut system_tables = Vec::new();
     let mut city_tables = Vec::new();
     let mut family_tables = Vec::new();
@@ -522,7 +524,7 @@ pub(crate) fn compute(
         );
         let (risks, flags) = risks_at(inputs, settings, &grid, start, end)?;
         let previous = |back: usize, name: &str, alias: &str| -> Option<LazyFrame> {
-            let frame = grids.get(index.checked_sub(back)?)?;
+            let frame = grids.get(index.checked_sub(back)?)?.as_ref()?;
             Some(
                 frame
                     .clone()
@@ -821,7 +823,16 @@ pub(crate) fn compute(
         family_tables.push(family_metrics);
         control_tables.push(control_metrics);
         risk_tables.push(risk_rows);
-        grids.push(grid);
+        grids.push(Some(grid.select([
+            "sys",
+            "ctl",
+            "verified",
+            "managed",
+            "satisfied",
+        ])?));
+        if let Some(old) = index.checked_sub(2).and_then(|i| grids.get_mut(i)) {
+            *old = None;
+        }
     }
 
     let concat = |frames: Vec<DataFrame>| -> Result<LazyFrame> {

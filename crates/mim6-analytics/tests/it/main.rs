@@ -60,6 +60,7 @@ fn value(tables: &Tables, table: &str, keys: &[(&str, &str)], column: &str) -> O
         AnyValue::Int32(v) => Some(f64::from(v)),
         AnyValue::UInt32(v) => Some(f64::from(v)),
         AnyValue::Int64(v) => Some(v as f64),
+        AnyValue::Boolean(v) => Some(f64::from(u8::from(v))),
         other => panic!("{table}.{column}: {other:?}"),
     }
 }
@@ -227,7 +228,8 @@ fn z1_cvss_false_positive_accepted_and_adjusted_risks() {
     // Q1: R3 CVSS 9.8 → impact 5, likelihood 3 → level 3, score 5; R4 false positive: left
     // out; R5 accepted: retained at its current level (very-low × low → 1, score 0).
     // Q2: the POA&M (05-15) adjusts R3's likelihood to low (2): level 2, score 2; deadline
-    // 04-15 passed: overdue. Q3: R3 closed 09-10 (174 days after 03-20, late); R5 open.
+    // 04-15 passed: overdue. Q3: R3 closed 09-10 (174 days after 03-20, late); R5 open,
+    // now deviation-approved (still retained, still score 0).
     system(&t, Z1, "open_risks", [s(2.0), s(2.0), s(1.0)]);
     system(&t, Z1, "retained_risks", [s(1.0); 3]);
     system(&t, Z1, "residual_total", [s(5.0), s(2.0), s(0.0)]);
@@ -252,6 +254,19 @@ fn z1_cvss_false_positive_accepted_and_adjusted_risks() {
     // In Q3 IR-4 is satisfied (E = 1): the residual likelihood drops by floor(2·1 + 0.5) = 2.
     close(risk(R3, "2025-Q3", "residual_likelihood"), s(1.0), "R3 Q3");
     close(risk(R5, "2025-Q1", "residual_score"), s(0.0), "R5 retained");
+    for period in ["2025-Q1", "2025-Q3"] {
+        let retained = value(
+            &t,
+            "fact_risk_period",
+            &[("risk", R5), ("period", period)],
+            "retained",
+        );
+        close(
+            retained,
+            s(1.0),
+            "R5 retained: accepted, then deviation-approved",
+        );
+    }
     let frame = t.get("fact_risk_period").unwrap();
     let risks = frame.column("risk").unwrap().str().unwrap();
     assert!(
