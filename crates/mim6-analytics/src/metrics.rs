@@ -479,6 +479,22 @@ pub(crate) fn compute(
     inputs: &Inputs,
     settings: &Settings,
 ) -> Result<Tables> {
+    if settings.periods.is_empty() {
+        // Nothing dated to measure: the facts and dimensions, and empty metric tables.
+        return tables::assemble(
+            facts,
+            inputs,
+            settings,
+            tables::Metrics {
+                m_system: DataFrame::empty(),
+                m_city: DataFrame::empty(),
+                m_region: DataFrame::empty(),
+                m_family: DataFrame::empty(),
+                m_control: DataFrame::empty(),
+                fact_risk_period: DataFrame::empty(),
+            },
+        );
+    }
     let t = settings.freshness_days;
     let systems = inputs.systems.clone().lazy();
     let controls = inputs.controls.clone().lazy();

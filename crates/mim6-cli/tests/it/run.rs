@@ -200,6 +200,40 @@ fn a_missing_baseline_or_pipeline_file_stops_the_run_with_status_2() {
 }
 
 #[test]
+fn plans_without_any_assessment_give_facts_and_empty_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let system = dir.path().join("fleet/north/oslo/sys");
+    std::fs::create_dir_all(&system).unwrap();
+    std::fs::copy(
+        fixtures().join("pipeline/fleet/region-a/city-y/y1/ssp.json"),
+        system.join("ssp.json"),
+    )
+    .unwrap();
+    let baseline = fixtures().join("pipeline/catalog.json");
+    std::fs::write(
+        dir.path().join("p.toml"),
+        format!(
+            "[baseline]\nprofile = {:?}\n[inputs]\nfolders = [\"fleet\"]\n[output]\nfolder = \"out\"\nformats = [\"csv\"]\n",
+            baseline.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let run = mim6(dir.path(), &["run", "p.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("0 periods"), "{}", run.stderr);
+    assert_eq!(
+        table(&dir.path().join("out/tables/fact_implementation.csv")).len(),
+        5
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/tables/m_city_period.csv"))
+            .unwrap()
+            .trim(),
+        ""
+    );
+}
+
+#[test]
 fn the_hand_written_fleet_is_valid_oscal_and_runs_clean() {
     let root = fixtures().join("pipeline");
     let mut args = vec!["validate".to_owned()];
