@@ -129,7 +129,7 @@ pub(crate) fn assemble(
     let fact_implementation = frame(vec![
         Column::new(
             "system".into(),
-            i.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+            i.iter().map(|r| &*r.system).collect::<Vec<_>>(),
         ),
         Column::new(
             "region".into(),
@@ -174,7 +174,7 @@ pub(crate) fn assemble(
     let fact_finding = frame(vec![
         Column::new(
             "system".into(),
-            f.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+            f.iter().map(|r| &*r.system).collect::<Vec<_>>(),
         ),
         Column::new(
             "region".into(),
@@ -233,7 +233,7 @@ pub(crate) fn assemble(
     let fact_observation = frame(vec![
         Column::new(
             "system".into(),
-            o.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+            o.iter().map(|r| &*r.system).collect::<Vec<_>>(),
         ),
         Column::new(
             "region".into(),
@@ -271,7 +271,7 @@ pub(crate) fn assemble(
     let fact_risk = frame(vec![
         Column::new(
             "system".into(),
-            r.iter().map(|x| x.system.as_str()).collect::<Vec<_>>(),
+            r.iter().map(|x| &*x.system).collect::<Vec<_>>(),
         ),
         Column::new(
             "region".into(),
@@ -343,7 +343,7 @@ pub(crate) fn assemble(
     let fact_poam_item = frame(vec![
         Column::new(
             "system".into(),
-            q.iter().map(|x| x.system.as_str()).collect::<Vec<_>>(),
+            q.iter().map(|x| &*x.system).collect::<Vec<_>>(),
         ),
         Column::new(
             "region".into(),

@@ -92,6 +92,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     })?;
     bar.finish_and_clear();
     let ingest_time = ingest_started.elapsed();
+    tracing::info!(
+        documents = ingested.files,
+        seconds = ingest_time.as_secs_f64(),
+        rss_mb = resident_mb(),
+        "ingested"
+    );
     for warning in &ingested.warnings {
         tracing::warn!("{warning}");
     }
@@ -111,6 +117,11 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let metrics_started = Instant::now();
     let tables = mim6_analytics::compute(&ingested.facts, &baseline, &settings)?;
     let metrics_time = metrics_started.elapsed();
+    tracing::info!(
+        seconds = metrics_time.as_secs_f64(),
+        rss_mb = resident_mb(),
+        "metrics computed"
+    );
     let write_started = Instant::now();
     let formats = Formats {
         parquet: pipeline.output.formats.iter().any(|f| f == "parquet"),
@@ -193,6 +204,20 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     } else {
         EXIT_INVALID
     })
+}
+
+/// The process's current and peak resident memory in MB, where the system tells (Linux).
+fn resident_mb() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or_else(|| "?".to_owned(), |kb| (kb / 1024).to_string())
+    };
+    format!("{} (peak {})", field("VmRSS:"), field("VmHWM:"))
 }
 
 fn progress_bar() -> indicatif::ProgressBar {

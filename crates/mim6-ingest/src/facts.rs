@@ -1,6 +1,7 @@
 //! The fact rows a run produces (see DESIGN.md "Facts and metrics").
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
@@ -32,7 +33,7 @@ pub struct SystemRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImplementationRow {
     /// The SSP's uuid.
-    pub system: String,
+    pub system: Arc<str>,
     /// Control id.
     pub control: String,
     /// Statement id, for statement-level claims.
@@ -53,9 +54,9 @@ pub struct ImplementationRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingRow {
     /// The SSP the results belong to.
-    pub system: String,
+    pub system: Arc<str>,
     /// The results file.
-    pub document: PathBuf,
+    pub document: Arc<Path>,
     /// The result's uuid.
     pub result: String,
     /// The result's date: its end, else its start.
@@ -82,7 +83,7 @@ pub struct FindingRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObservationRow {
     /// The SSP the results belong to.
-    pub system: String,
+    pub system: Arc<str>,
     /// The result's uuid.
     pub result: String,
     /// The observation's uuid.
@@ -126,9 +127,9 @@ impl FacetNaming {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskRow {
     /// The SSP.
-    pub system: String,
+    pub system: Arc<str>,
     /// The listing document.
-    pub document: PathBuf,
+    pub document: Arc<Path>,
     /// `assessment-results` or `plan-of-action-and-milestones`.
     pub source: &'static str,
     /// The copy's date: the result's date, or the POA&M's last-modified.
@@ -167,9 +168,9 @@ pub struct RiskRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoamItemRow {
     /// The SSP.
-    pub system: String,
+    pub system: Arc<str>,
     /// The POA&M file.
-    pub document: PathBuf,
+    pub document: Arc<Path>,
     /// The POA&M's last-modified.
     pub date: Timestamp,
     /// The item's uuid, if any.
@@ -190,7 +191,7 @@ pub struct DocumentRow {
     /// Its format (`JSON`, `XML`, `YAML`).
     pub format: &'static str,
     /// The SSP it belongs to.
-    pub system: String,
+    pub system: Arc<str>,
     /// Its size in bytes.
     pub bytes: u64,
 }

@@ -1,6 +1,7 @@
 //! Linking: results → plan → system, POA&M → system; attribution of systems to cities.
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -341,7 +342,7 @@ fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Lin
         let Fate::System(owner) = fates[i] else {
             continue;
         };
-        let system = uuids[owner].clone();
+        let system: Arc<str> = Arc::from(uuids[owner].as_str());
         // Paths in the facts are relative to the input folder, so that the same fleet gives
         // the same tables wherever it lies.
         let relative = entry
@@ -349,6 +350,7 @@ fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Lin
             .strip_prefix(&entry.root)
             .map(Path::to_owned)
             .unwrap_or_else(|_| entry.path.clone());
+        let document: Arc<Path> = Arc::from(relative.as_path());
         facts.documents.push(DocumentRow {
             path: relative.clone(),
             model: entry.doc.parsed.model(),
@@ -363,8 +365,8 @@ fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Lin
         let controls = controls_of.get(&owner);
         let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<String>)>| {
             for (mut row, mitigating) in risks {
-                row.system.clone_from(&system);
-                row.document.clone_from(&relative);
+                row.system = Arc::clone(&system);
+                row.document = Arc::clone(&document);
                 let mut named: Vec<String> = mitigating
                     .iter()
                     .filter_map(|uuid| controls.and_then(|c| c.get(uuid)).cloned())
@@ -404,7 +406,7 @@ fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Lin
                 facts
                     .implementations
                     .extend(implementations.into_iter().map(|mut row| {
-                        row.system.clone_from(&uuid);
+                        row.system = Arc::clone(&system);
                         row
                     }));
             }
@@ -416,14 +418,14 @@ fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Lin
                 ..
             } => {
                 facts.findings.extend(findings.into_iter().map(|mut row| {
-                    row.system.clone_from(&system);
-                    row.document.clone_from(&relative);
+                    row.system = Arc::clone(&system);
+                    row.document = Arc::clone(&document);
                     row
                 }));
                 facts
                     .observations
                     .extend(observations.into_iter().map(|mut row| {
-                        row.system.clone_from(&system);
+                        row.system = Arc::clone(&system);
                         row
                     }));
                 attach_risks(risks);
@@ -431,8 +433,8 @@ fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Lin
             Parsed::Poam { risks, items, .. } => {
                 attach_risks(risks);
                 facts.poam_items.extend(items.into_iter().map(|mut row| {
-                    row.system.clone_from(&system);
-                    row.document.clone_from(&relative);
+                    row.system = Arc::clone(&system);
+                    row.document = Arc::clone(&document);
                     row
                 }));
             }

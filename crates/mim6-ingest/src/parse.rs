@@ -1,11 +1,13 @@
 //! One document: read, projected, checked, turned into rows that still wait for their system.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use oscal_io::Format;
 use oscal_model::MIM6_NAMESPACE;
 use rustc_hash::FxHashSet;
+use serde::Deserialize;
 
 use crate::facts::{FindingRow, ImplementationRow, ObservationRow, PoamItemRow, RiskRow};
 use crate::project::{self, Prop, Root};
@@ -102,10 +104,15 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
                 not_ingested(model.root_key()).map_err(|reason| reject(String::new(), reason))?;
             }
             let text = oscal_io::decode_text(path, &bytes).map_err(|e| whole(path, &e))?;
-            let mut de = serde_json::Deserializer::from_str(text);
-            let root: Root<'_> = match serde_path_to_error::deserialize(&mut de) {
+            // The fast path does not track where it is; only a failure is parsed again to
+            // say where it went wrong.
+            let root: Root<'_> = match serde_json::from_str(text) {
                 Ok(root) => root,
-                Err(err) => {
+                Err(_) => {
+                    let mut de = serde_json::Deserializer::from_str(text);
+                    let Err(err) = serde_path_to_error::deserialize::<_, Root<'_>>(&mut de) else {
+                        unreachable!("the same text parsed twice gives the same outcome")
+                    };
                     let pointer = pointer_of(err.path());
                     let inner = err.into_inner();
                     let reason = if inner.is_syntax() || inner.is_eof() {
@@ -116,7 +123,7 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
                     return Err(reject(pointer, reason));
                 }
             };
-            build(path, root)?
+            build(path, &root)?
         }
         Format::Xml | Format::Yaml => {
             let (_, value) = oscal_io::read_value(path, &bytes).map_err(|e| whole(path, &e))?;
@@ -126,9 +133,12 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
             {
                 not_ingested(key).map_err(|reason| reject(String::new(), reason))?;
             }
-            let root: Root<'_> = match serde_path_to_error::deserialize(&value) {
+            let root: Root<'_> = match Root::deserialize(&value) {
                 Ok(root) => root,
-                Err(err) => {
+                Err(_) => {
+                    let Err(err) = serde_path_to_error::deserialize::<_, Root<'_>>(&value) else {
+                        unreachable!("the same value read twice gives the same outcome")
+                    };
                     let mut location = pointer_of(err.path());
                     if format == Format::Xml
                         && let Ok(text) = std::str::from_utf8(&bytes)
@@ -139,7 +149,7 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
                     return Err(reject(location, err.into_inner().to_string()));
                 }
             };
-            build(path, root).map_err(|mut rejection| {
+            build(path, &root).map_err(|mut rejection| {
                 if format == Format::Xml
                     && let Ok(text) = std::str::from_utf8(&bytes)
                     && let Some((xpath, line, _)) = oscal_io::xml::locate(text, &rejection.location)
@@ -204,12 +214,12 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
 }
 
 /// Checks made while turning a projection into rows: uuid uniqueness and date-times.
-struct Checker<'p> {
+struct Checker<'p, 'r> {
     path: &'p Path,
-    uuids: FxHashSet<String>,
+    uuids: FxHashSet<&'r str>,
 }
 
-impl Checker<'_> {
+impl<'r> Checker<'_, 'r> {
     fn fail(&self, pointer: String, reason: String) -> Rejection {
         Rejection {
             path: self.path.to_owned(),
@@ -218,8 +228,8 @@ impl Checker<'_> {
         }
     }
 
-    fn uuid(&mut self, uuid: &str, pointer: impl FnOnce() -> String) -> Result<(), Rejection> {
-        if self.uuids.insert(uuid.to_owned()) {
+    fn uuid(&mut self, uuid: &'r str, pointer: impl FnOnce() -> String) -> Result<(), Rejection> {
+        if self.uuids.insert(uuid) {
             Ok(())
         } else {
             Err(self.fail(
@@ -239,7 +249,7 @@ impl Checker<'_> {
     }
 }
 
-fn build(path: &Path, root: Root<'_>) -> Result<Parsed, Rejection> {
+fn build(path: &Path, root: &Root<'_>) -> Result<Parsed, Rejection> {
     let mut checker = Checker {
         path,
         uuids: FxHashSet::default(),
@@ -259,33 +269,33 @@ fn build(path: &Path, root: Root<'_>) -> Result<Parsed, Rejection> {
             ),
         ));
     }
-    if let Some(ssp) = root.ssp {
+    if let Some(ssp) = &root.ssp {
         return build_ssp(&mut checker, ssp);
     }
-    if let Some(ap) = root.ap {
+    if let Some(ap) = &root.ap {
         checker.uuid(&ap.uuid, || "/assessment-plan/uuid".into())?;
         checker.time(&ap.metadata.last_modified, || {
             "/assessment-plan/metadata/last-modified".into()
         })?;
         return Ok(Parsed::Ap {
-            import: ap.import_ssp.href.into_owned(),
-            resources: resources(ap.back_matter),
+            import: ap.import_ssp.href.to_string(),
+            resources: resources(ap.back_matter.as_ref()),
         });
     }
-    if let Some(ar) = root.ar {
+    if let Some(ar) = &root.ar {
         return build_ar(&mut checker, ar);
     }
-    let poam = root.poam.expect("one model is present");
+    let poam = root.poam.as_ref().expect("one model is present");
     build_poam(&mut checker, poam)
 }
 
-fn resources(back_matter: Option<project::BackMatter<'_>>) -> Vec<Resource> {
+fn resources(back_matter: Option<&project::BackMatter<'_>>) -> Vec<Resource> {
     back_matter
         .into_iter()
-        .flat_map(|b| b.resources)
+        .flat_map(|b| b.resources.iter())
         .filter_map(|r| {
-            let href = r.rlinks.into_iter().next()?.href.into_owned();
-            Some((r.uuid.into_owned(), href))
+            let href = r.rlinks.first()?.href.to_string();
+            Some((r.uuid.to_string(), href))
         })
         .collect()
 }
@@ -322,7 +332,10 @@ fn impact_level(text: &str) -> Option<u8> {
     }
 }
 
-fn build_ssp(checker: &mut Checker<'_>, ssp: project::Ssp<'_>) -> Result<Parsed, Rejection> {
+fn build_ssp<'r>(
+    checker: &mut Checker<'_, 'r>,
+    ssp: &'r project::Ssp<'_>,
+) -> Result<Parsed, Rejection> {
     checker.uuid(&ssp.uuid, || "/system-security-plan/uuid".into())?;
     checker.time(&ssp.metadata.last_modified, || {
         "/system-security-plan/metadata/last-modified".into()
@@ -369,7 +382,7 @@ fn build_ssp(checker: &mut Checker<'_>, ssp: project::Ssp<'_>) -> Result<Parsed,
                         .map(|p| p.value.to_string())
                 });
             implementations.push(ImplementationRow {
-                system: String::new(),
+                system: Arc::from(""),
                 control: control.clone(),
                 statement: statement.map(str::to_owned),
                 component: by.map(|b| b.component_uuid.to_string()),
@@ -404,7 +417,7 @@ fn build_ssp(checker: &mut Checker<'_>, ssp: project::Ssp<'_>) -> Result<Parsed,
         }
     }
     Ok(Parsed::Ssp {
-        uuid: ssp.uuid.into_owned(),
+        uuid: ssp.uuid.to_string(),
         system_ids: characteristics
             .system_ids
             .iter()
@@ -427,7 +440,10 @@ pub(crate) fn control_of(target: &str) -> String {
         .to_ascii_lowercase()
 }
 
-fn build_ar(checker: &mut Checker<'_>, ar: project::Ar<'_>) -> Result<Parsed, Rejection> {
+fn build_ar<'r>(
+    checker: &mut Checker<'_, 'r>,
+    ar: &'r project::Ar<'_>,
+) -> Result<Parsed, Rejection> {
     let base = "/assessment-results";
     checker.uuid(&ar.uuid, || format!("{base}/uuid"))?;
     checker.time(&ar.metadata.last_modified, || {
@@ -466,7 +482,7 @@ fn build_ar(checker: &mut Checker<'_>, ar: project::Ar<'_>) -> Result<Parsed, Re
                     .any(|o| *o == "tool" || *o == "assessment-platform");
             seen.insert(observation.uuid.as_ref(), (automated, collected));
             observations.push(ObservationRow {
-                system: String::new(),
+                system: Arc::from(""),
                 result: result.uuid.to_string(),
                 observation: observation.uuid.to_string(),
                 methods: observation
@@ -498,8 +514,8 @@ fn build_ar(checker: &mut Checker<'_>, ar: project::Ar<'_>) -> Result<Parsed, Re
                 .filter_map(|r| seen.get(r.observation_uuid.as_ref()).copied())
                 .collect();
             findings.push(FindingRow {
-                system: String::new(),
-                document: PathBuf::new(),
+                system: Arc::from(""),
+                document: Arc::from(Path::new("")),
                 result: result.uuid.to_string(),
                 date,
                 finding: finding.uuid.to_string(),
@@ -524,15 +540,18 @@ fn build_ar(checker: &mut Checker<'_>, ar: project::Ar<'_>) -> Result<Parsed, Re
         }
     }
     Ok(Parsed::Ar {
-        import: ar.import_ap.href.into_owned(),
-        resources: resources(ar.back_matter),
+        import: ar.import_ap.href.to_string(),
+        resources: resources(ar.back_matter.as_ref()),
         findings,
         observations,
         risks,
     })
 }
 
-fn build_poam(checker: &mut Checker<'_>, poam: project::Poam<'_>) -> Result<Parsed, Rejection> {
+fn build_poam<'r>(
+    checker: &mut Checker<'_, 'r>,
+    poam: &'r project::Poam<'_>,
+) -> Result<Parsed, Rejection> {
     let base = "/plan-of-action-and-milestones";
     checker.uuid(&poam.uuid, || format!("{base}/uuid"))?;
     let date = checker.time(&poam.metadata.last_modified, || {
@@ -556,8 +575,8 @@ fn build_poam(checker: &mut Checker<'_>, poam: project::Poam<'_>) -> Result<Pars
             checker.uuid(uuid, || format!("{base}/poam-items/{i}/uuid"))?;
         }
         items.push(PoamItemRow {
-            system: String::new(),
-            document: PathBuf::new(),
+            system: Arc::from(""),
+            document: Arc::from(Path::new("")),
             date,
             item: item.uuid.as_ref().map(ToString::to_string),
             title: item.title.to_string(),
@@ -569,16 +588,16 @@ fn build_poam(checker: &mut Checker<'_>, poam: project::Poam<'_>) -> Result<Pars
         });
     }
     Ok(Parsed::Poam {
-        import: poam.import_ssp.map(|i| i.href.into_owned()),
-        system_id: poam.system_id.map(|s| s.id.into_owned()),
-        resources: resources(poam.back_matter),
+        import: poam.import_ssp.as_ref().map(|i| i.href.to_string()),
+        system_id: poam.system_id.as_ref().map(|s| s.id.to_string()),
+        resources: resources(poam.back_matter.as_ref()),
         risks,
         items,
     })
 }
 
 fn build_risk(
-    checker: &Checker<'_>,
+    checker: &Checker<'_, '_>,
     item: &project::Risk<'_>,
     at: &str,
     date: Timestamp,
@@ -607,8 +626,8 @@ fn build_risk(
     }
     let facets = risk::normalise(&item.characterizations);
     let row = RiskRow {
-        system: String::new(),
-        document: PathBuf::new(),
+        system: Arc::from(""),
+        document: Arc::from(Path::new("")),
         source,
         date,
         risk: item.uuid.to_string(),
@@ -651,7 +670,7 @@ mod tests {
             "last-modified": "2025-01-01T00:00:00Z", "oscal-version": "1.2.3", "remarks": "skipped"},
             "import-ssp": {"href": "ssp.json"}, "reviewed-controls": {"control-selections": []}}}"#;
         let root: Root<'_> = serde_json::from_str(text).unwrap();
-        let parsed = build(Path::new("ap.json"), root).unwrap();
+        let parsed = build(Path::new("ap.json"), &root).unwrap();
         assert!(matches!(parsed, Parsed::Ap { ref import, .. } if import == "ssp.json"));
     }
 

@@ -26,22 +26,33 @@ fn naming_of(system: &str) -> Option<FacetNaming> {
     }
 }
 
-/// A qualitative value on the 1–5 scale: NIST's five levels (or 1–5 written as numbers);
-/// FedRAMP's low, moderate and high are 2, 3 and 4.
+/// A qualitative value on the 1–5 scale: NIST's five levels (or 1–5 written as numbers, for
+/// NIST's naming only); FedRAMP's low, moderate and high are the same 2, 3 and 4. Case, spaces
+/// and underscores do not matter.
 fn level(naming: FacetNaming, value: &str) -> Option<u8> {
-    let value = value.trim().to_ascii_lowercase().replace([' ', '_'], "-");
-    match (naming, value.as_str()) {
-        (FacetNaming::Fedramp, "low") => Some(2),
-        (FacetNaming::Fedramp, "moderate" | "medium") => Some(3),
-        (FacetNaming::Fedramp, "high") => Some(4),
-        (_, "very-low") => Some(1),
-        (_, "low") => Some(2),
-        (_, "moderate" | "medium") => Some(3),
-        (_, "high") => Some(4),
-        (_, "very-high") => Some(5),
-        (FacetNaming::Nist, number) => number.parse::<u8>().ok().filter(|n| (1..=5).contains(n)),
-        _ => None,
-    }
+    let value = value.trim();
+    let is = |word: &str| {
+        value.len() == word.len()
+            && value.bytes().zip(word.bytes()).all(|(a, b)| {
+                a.to_ascii_lowercase() == b || (b == b'-' && matches!(a, b' ' | b'_'))
+            })
+    };
+    let level = if is("very-low") {
+        1
+    } else if is("low") {
+        2
+    } else if is("moderate") || is("medium") {
+        3
+    } else if is("high") {
+        4
+    } else if is("very-high") {
+        5
+    } else if naming == FacetNaming::Nist {
+        return value.parse::<u8>().ok().filter(|n| (1..=5).contains(n));
+    } else {
+        return None;
+    };
+    Some(level)
 }
 
 /// The impact level of a CVSS base score: 0.0 → 1, up to 3.9 → 2, up to 6.9 → 3, up to 8.9
@@ -80,8 +91,8 @@ pub(crate) fn normalise(characterizations: &[Characterization<'_>]) -> Levels {
         let Some(naming) = naming_of(&facet.system) else {
             continue;
         };
-        let name = facet.name.to_ascii_lowercase();
-        let value = if naming == FacetNaming::Cvss && name.contains("score") {
+        let name = facet.name.as_ref();
+        let value = if naming == FacetNaming::Cvss && name.to_ascii_lowercase().contains("score") {
             score = facet.value.trim().parse::<f64>().ok().and_then(cvss_level);
             if levels.naming == FacetNaming::None {
                 levels.naming = naming;
@@ -90,12 +101,15 @@ pub(crate) fn normalise(characterizations: &[Characterization<'_>]) -> Levels {
         } else {
             level(naming, &facet.value)
         };
-        let slot = match (name.as_str(), adjusted(facet)) {
-            ("likelihood", false) => &mut levels.likelihood,
-            ("likelihood", true) => &mut levels.likelihood_adjusted,
-            ("impact", false) => &mut levels.impact,
-            ("impact", true) => &mut levels.impact_adjusted,
-            _ => continue,
+        let likelihood = name.eq_ignore_ascii_case("likelihood");
+        if !likelihood && !name.eq_ignore_ascii_case("impact") {
+            continue;
+        }
+        let slot = match (likelihood, adjusted(facet)) {
+            (true, false) => &mut levels.likelihood,
+            (true, true) => &mut levels.likelihood_adjusted,
+            (false, false) => &mut levels.impact,
+            (false, true) => &mut levels.impact_adjusted,
         };
         if value.is_some() {
             *slot = value;
@@ -176,5 +190,16 @@ mod tests {
             assert_eq!(cvss_level(score), Some(level), "{score}");
         }
         assert_eq!(cvss_level(10.5), None);
+    }
+
+    #[test]
+    fn levels_ignore_case_spaces_and_underscores() {
+        assert_eq!(level(FacetNaming::Nist, " Very High"), Some(5));
+        assert_eq!(level(FacetNaming::Nist, "very_low"), Some(1));
+        assert_eq!(level(FacetNaming::Nist, "4"), Some(4));
+        assert_eq!(level(FacetNaming::Fedramp, "MODERATE"), Some(3));
+        assert_eq!(level(FacetNaming::Fedramp, "very-high"), Some(5));
+        assert_eq!(level(FacetNaming::Fedramp, "4"), None);
+        assert_eq!(level(FacetNaming::Nist, "lowish"), None);
     }
 }
