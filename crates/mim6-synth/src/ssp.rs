@@ -1,13 +1,13 @@
 //! System security plans: a city's shared platform, and each system leveraging it.
 
 use oscal_model::{
-    AuthorizationBoundary, ByComponent, Document, Export, Impact, ImplementationStatus,
-    ImportProfile, InformationType, InformationTypeCategorization, InheritedControlImplementation,
-    LeveragedAuthorization, Link, MIM6_NAMESPACE, Metadata, Model, OSCAL_VERSION, Party, Property,
-    ProvidedControlImplementation, ResponsibleParty, Role, SecurityImpactLevel,
-    SspControlImplementation, SspImplementedRequirement, SystemCharacteristics, SystemComponent,
-    SystemComponentStatus, SystemId, SystemImplementation, SystemInformation, SystemSecurityPlan,
-    SystemStatus,
+    AuthorizationBoundary, ByComponent, ControlImplementationResponsibility, Document, Export,
+    Impact, ImplementationStatus, ImportProfile, InformationType, InformationTypeCategorization,
+    InheritedControlImplementation, LeveragedAuthorization, Link, MIM6_NAMESPACE, Metadata, Model,
+    OSCAL_VERSION, Party, Property, ProvidedControlImplementation, ResponsibleParty, Role,
+    SatisfiedControlImplementationResponsibility, SecurityImpactLevel, SspControlImplementation,
+    SspImplementedRequirement, SystemCharacteristics, SystemComponent, SystemComponentStatus,
+    SystemId, SystemImplementation, SystemInformation, SystemSecurityPlan, SystemStatus,
 };
 use rand::RngExt;
 
@@ -187,6 +187,16 @@ pub(crate) fn platform(fleet: &Fleet, city: &City, baseline: &Baseline) -> Docum
                             description: format!("{upper} as operated by the city platform."),
                             ..ProvidedControlImplementation::default()
                         }]),
+                        responsibilities: shared(id).then(|| {
+                            vec![ControlImplementationResponsibility {
+                                uuid: responsibility_uuid(fleet, city, id),
+                                provided_uuid: Some(provided_uuid(fleet, city, id)),
+                                description: format!(
+                                    "Each hosted system sets its own recovery objectives for {upper}."
+                                ),
+                                ..ControlImplementationResponsibility::default()
+                            }]
+                        }),
                         ..Export::default()
                     }),
                     ..ByComponent::default()
@@ -257,6 +267,16 @@ pub(crate) fn platform(fleet: &Fleet, city: &City, baseline: &Baseline) -> Docum
 
 fn provided_uuid(fleet: &Fleet, city: &City, control: &str) -> String {
     fleet.uuid(&format!("{}/platform/provided/{control}", city.id))
+}
+
+/// True when the platform shares `control` with its systems: it provides the service
+/// (backups, alternate sites) and each system keeps a responsibility (its recovery objectives).
+fn shared(control: &str) -> bool {
+    control.starts_with("cp-")
+}
+
+fn responsibility_uuid(fleet: &Fleet, city: &City, control: &str) -> String {
+    fleet.uuid(&format!("{}/platform/responsibility/{control}", city.id))
 }
 
 /// The state claimed for a control of a system, drawn from the city's maturity.
@@ -421,6 +441,17 @@ fn requirement(
                 description: format!("{} as provided by the city platform.", id.to_uppercase()),
                 ..InheritedControlImplementation::default()
             }]),
+            satisfied: shared(id).then(|| {
+                vec![SatisfiedControlImplementationResponsibility {
+                    uuid: fleet.uuid(&format!("{key}/satisfied/{id}")),
+                    responsibility_uuid: Some(responsibility_uuid(fleet, city, id)),
+                    description: format!(
+                        "The system's recovery objectives for {}, as the platform asks.",
+                        id.to_uppercase()
+                    ),
+                    ..SatisfiedControlImplementationResponsibility::default()
+                }]
+            }),
             ..ByComponent::default()
         }
     };

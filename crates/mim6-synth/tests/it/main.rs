@@ -345,6 +345,7 @@ fn systems_inherit_what_their_city_platform_exports() {
     let platform = read("platform/ssp.json");
     let system = read("system-01/ssp.json");
     let mut provided = std::collections::BTreeSet::new();
+    let mut responsibilities = std::collections::BTreeSet::new();
     for requirement in
         platform["system-security-plan"]["control-implementation"]["implemented-requirements"]
             .as_array()
@@ -354,6 +355,13 @@ fn systems_inherit_what_their_city_platform_exports() {
             let state = component["implementation-status"]["state"]
                 .as_str()
                 .unwrap();
+            for r in component["export"]["responsibilities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                responsibilities.insert(r["uuid"].as_str().unwrap().to_owned());
+            }
             match component["export"]["provided"].as_array() {
                 Some(list) => {
                     assert_eq!(state, "implemented");
@@ -367,6 +375,7 @@ fn systems_inherit_what_their_city_platform_exports() {
         }
     }
     let mut inherited = 0;
+    let mut answered = 0;
     let mut states = std::collections::BTreeMap::new();
     for requirement in
         system["system-security-plan"]["control-implementation"]["implemented-requirements"]
@@ -374,6 +383,11 @@ fn systems_inherit_what_their_city_platform_exports() {
             .unwrap()
     {
         for component in requirement["by-components"].as_array().unwrap() {
+            for satisfied in component["satisfied"].as_array().into_iter().flatten() {
+                let named = satisfied["responsibility-uuid"].as_str().unwrap();
+                assert!(responsibilities.contains(named));
+                answered += 1;
+            }
             if let Some(list) = component["inherited"].as_array() {
                 for i in list {
                     assert!(provided.contains(i["provided-uuid"].as_str().unwrap()));
@@ -392,6 +406,9 @@ fn systems_inherit_what_their_city_platform_exports() {
         }
     }
     assert!(inherited >= 20, "{inherited} inherited controls");
+    // Every responsibility the platform exports is answered.
+    assert!(!responsibilities.is_empty());
+    assert_eq!(answered, responsibilities.len());
     for state in ["implemented", "partial", "planned"] {
         assert!(
             states.contains_key(state),
