@@ -46,7 +46,7 @@ pub(crate) struct BaselineSection {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct InputsSection {
-    /// Folders (searched recursively) and files.
+    /// Folders (searched recursively), files and glob patterns.
     #[serde(default)]
     pub(crate) folders: Vec<PathBuf>,
     /// A fleet generated at the start of the run into `OUTPUT/fleet` and ingested.

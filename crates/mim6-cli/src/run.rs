@@ -68,7 +68,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         inputs.push(fleet);
     }
     for input in &inputs {
-        if !input.exists() {
+        if !mim6_ingest::is_glob(&input.to_string_lossy()) && !input.exists() {
             bail!("{}: no such input folder or file", input.display());
         }
     }

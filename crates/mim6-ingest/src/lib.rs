@@ -27,7 +27,8 @@ pub use parse::Rejection;
 /// What to ingest and how.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Folders (searched recursively) and files.
+    /// Folders (searched recursively), files, and glob patterns (`fleet/region-*/**/*.json`:
+    /// `*` stays within a folder, `**` crosses folders).
     pub inputs: Vec<PathBuf>,
     /// How a path below its input folder names region and city when the documents' props do
     /// not: segments separated by `/`, `{region}` and `{city}` capture a segment, `*` matches
@@ -77,6 +78,19 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A glob pattern is malformed.
+    #[error("{pattern}: not a valid glob pattern: {reason}")]
+    Pattern {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Whether an input is a glob pattern rather than a path.
+pub fn is_glob(text: &str) -> bool {
+    text.contains(['*', '?', '[', '{'])
 }
 
 const EXTENSIONS: [&str; 4] = ["json", "xml", "yaml", "yml"];
@@ -118,6 +132,32 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
     }
     let mut out = Vec::new();
     for input in inputs {
+        let text = input.to_string_lossy();
+        if is_glob(&text) {
+            // Walk the folder before the first wildcard, keep what the whole pattern matches.
+            let absolute = link::normalise(input);
+            let pattern = absolute.to_string_lossy().into_owned();
+            let base: PathBuf = absolute
+                .components()
+                .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
+                .collect();
+            let matcher = globset::GlobBuilder::new(&pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| Error::Pattern {
+                    pattern: text.clone().into_owned(),
+                    reason: e.kind().to_string(),
+                })?
+                .compile_matcher();
+            std::fs::metadata(&base).map_err(|source| Error::Input {
+                path: base.clone(),
+                source,
+            })?;
+            let mut found = Vec::new();
+            walk(&base, &base, &mut found)?;
+            out.extend(found.into_iter().filter(|(path, _)| matcher.is_match(path)));
+            continue;
+        }
         let metadata = std::fs::metadata(input).map_err(|source| Error::Input {
             path: input.clone(),
             source,

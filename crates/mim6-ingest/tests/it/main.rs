@@ -221,3 +221,35 @@ fn imports_fall_back_to_the_same_stem_and_systems_to_the_path_pattern() {
     assert_eq!(ingested.rejected.len(), 1);
     assert!(ingested.rejected[0].reason.contains("no city or region"));
 }
+
+#[test]
+fn glob_inputs_pick_their_documents_and_keep_the_folder_before_the_wildcard_as_root() {
+    let dir = tempfile::tempdir().unwrap();
+    fleet(dir.path(), OutputFormat::Json, 0.0);
+    let all = run(vec![dir.path().to_owned()]);
+    let pattern = dir.path().join("region-*/city-00[12]/**/*.json");
+    let some = run(vec![pattern]);
+    assert!(some.rejected.is_empty(), "{:?}", some.rejected);
+    let cities: BTreeSet<&str> = some.facts.systems.iter().map(|s| s.city.as_str()).collect();
+    assert_eq!(cities, BTreeSet::from(["city-001", "city-002"]));
+    assert!(some.files < all.files && some.files > 0);
+    // Attribution by path still works from the folder before the wildcard.
+    assert!(
+        some.facts
+            .systems
+            .iter()
+            .all(|s| s.region.starts_with("region-"))
+    );
+    let bad = ingest(
+        &Options {
+            inputs: vec![dir.path().join("[unclosed")],
+            ..Options::default()
+        },
+        &|_, _, _| {},
+    );
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("not a valid glob pattern")
+    );
+}
