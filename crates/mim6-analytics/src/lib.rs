@@ -159,12 +159,16 @@ pub enum Error {
 /// A `Result` whose error is [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Computes every fact, dimension and metric table.
+/// Computes every fact, dimension and metric table. The facts are dropped as soon as they are
+/// in polars frames, before the metrics run.
 pub fn compute(
-    facts: &mim6_ingest::Facts,
+    facts: mim6_ingest::Facts,
     baseline: &[BaselineControl],
     settings: &Settings,
 ) -> Result<Tables> {
-    let inputs = input::build(facts, baseline)?;
-    metrics::compute(facts, &inputs, settings)
+    let inputs = input::build(&facts, baseline)?;
+    let fact_tables = tables::fact_tables(&facts, &inputs, settings)?;
+    drop(facts);
+    let metrics = metrics::compute(&inputs, settings)?;
+    tables::finish(fact_tables, metrics)
 }

@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use crate::input::Inputs;
-use crate::tables::{self, Tables};
+use crate::tables::Metrics;
 use crate::{Result, Settings};
 
 const DAY: f64 = 86_400.0;
@@ -474,26 +474,17 @@ fn trends(table: LazyFrame, entity: &[&str], columns: &[&str]) -> Result<LazyFra
         .with_columns(exprs))
 }
 
-pub(crate) fn compute(
-    facts: &mim6_ingest::Facts,
-    inputs: &Inputs,
-    settings: &Settings,
-) -> Result<Tables> {
+pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
     if settings.periods.is_empty() {
-        // Nothing dated to measure: the facts and dimensions, and empty metric tables.
-        return tables::assemble(
-            facts,
-            inputs,
-            settings,
-            tables::Metrics {
-                m_system: DataFrame::empty(),
-                m_city: DataFrame::empty(),
-                m_region: DataFrame::empty(),
-                m_family: DataFrame::empty(),
-                m_control: DataFrame::empty(),
-                fact_risk_period: DataFrame::empty(),
-            },
-        );
+        // Nothing dated to measure: empty metric tables.
+        return Ok(Metrics {
+            m_system: DataFrame::empty(),
+            m_city: DataFrame::empty(),
+            m_region: DataFrame::empty(),
+            m_family: DataFrame::empty(),
+            m_control: DataFrame::empty(),
+            fact_risk_period: DataFrame::empty(),
+        });
     }
     let t = settings.freshness_days;
     let systems = inputs.systems.clone().lazy();
@@ -983,17 +974,12 @@ pub(crate) fn compute(
             SortMultipleOptions::default(),
         )
         .collect()?;
-    tables::assemble(
-        facts,
-        inputs,
-        settings,
-        tables::Metrics {
-            m_system,
-            m_city,
-            m_region,
-            m_family,
-            m_control,
-            fact_risk_period,
-        },
-    )
+    Ok(Metrics {
+        m_system,
+        m_city,
+        m_region,
+        m_family,
+        m_control,
+        fact_risk_period,
+    })
 }

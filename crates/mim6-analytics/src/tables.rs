@@ -54,12 +54,12 @@ fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
     Ok(frame.select(keep)?)
 }
 
-pub(crate) fn assemble(
+/// The dimension and fact tables, in output order.
+pub(crate) fn fact_tables(
     facts: &Facts,
     inputs: &Inputs,
     settings: &Settings,
-    metrics: Metrics,
-) -> Result<Tables> {
+) -> Result<Vec<(&'static str, DataFrame)>> {
     let region_of: rustc_hash::FxHashMap<&str, (&str, &str)> = facts
         .systems
         .iter()
@@ -374,8 +374,10 @@ pub(crate) fn assemble(
             q.iter().map(|x| x.risks.join("|")).collect::<Vec<_>>(),
         ),
     ])?;
-    let tables = vec![
-        ("dim_control", inputs.controls.clone()),
+    let mut dim_control = inputs.controls.clone();
+    dim_control.rename("cw", "weight".into())?;
+    Ok(vec![
+        ("dim_control", dim_control),
         ("dim_system", dim_system),
         ("dim_city", dim_city),
         ("dim_period", dim_period),
@@ -384,6 +386,12 @@ pub(crate) fn assemble(
         ("fact_observation", fact_observation),
         ("fact_risk", fact_risk),
         ("fact_poam_item", fact_poam_item),
+    ])
+}
+
+/// Every table of the run: the fact tables, then the metric tables, internal columns dropped.
+pub(crate) fn finish(facts: Vec<(&'static str, DataFrame)>, metrics: Metrics) -> Result<Tables> {
+    let metric_tables = [
         ("fact_risk_period", metrics.fact_risk_period),
         ("m_control_period", metrics.m_control),
         ("m_system_period", metrics.m_system),
@@ -391,18 +399,10 @@ pub(crate) fn assemble(
         ("m_city_period", metrics.m_city),
         ("m_region_period", metrics.m_region),
     ];
-    let tables = tables
+    let tables = facts
         .into_iter()
-        .map(|(name, table)| {
-            let table = if name == "dim_control" {
-                let mut t = table;
-                t.rename("cw", "weight".into())?;
-                t
-            } else {
-                table
-            };
-            Ok((name.to_owned(), drop_internal(&table)?))
-        })
+        .chain(metric_tables)
+        .map(|(name, table)| Ok((name.to_owned(), drop_internal(&table)?)))
         .collect::<Result<Vec<_>>>()?;
     Ok(Tables { tables })
 }

@@ -84,7 +84,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             .unwrap_or(oscal_io::DEFAULT_MAX_BYTES),
         ..mim6_ingest::Options::default()
     };
-    let ingested = mim6_ingest::ingest(&options, &|done, total, bytes| {
+    let mut ingested = mim6_ingest::ingest(&options, &|done, total, bytes| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
         let seconds = ingest_started.elapsed().as_secs_f64().max(1e-6);
@@ -114,8 +114,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         matrix: pipeline.risk.matrix,
         scores: pipeline.risk.scores,
     };
+    let mut models = std::collections::BTreeMap::<&str, usize>::new();
+    for document in &ingested.facts.documents {
+        *models.entry(document.model).or_default() += 1;
+    }
+    let (accepted, systems) = (ingested.facts.documents.len(), ingested.facts.systems.len());
     let metrics_started = Instant::now();
-    let tables = mim6_analytics::compute(&ingested.facts, &baseline, &settings)?;
+    let tables =
+        mim6_analytics::compute(std::mem::take(&mut ingested.facts), &baseline, &settings)?;
     let metrics_time = metrics_started.elapsed();
     tracing::info!(
         seconds = metrics_time.as_secs_f64(),
@@ -136,10 +142,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     )?;
     let write_time = write_started.elapsed();
 
-    let mut models = std::collections::BTreeMap::<&str, usize>::new();
-    for document in &ingested.facts.documents {
-        *models.entry(document.model).or_default() += 1;
-    }
     let summary = json!({
         "mim6-version": env!("CARGO_PKG_VERSION"),
         "oscal-version": oscal_model::OSCAL_VERSION,
@@ -151,12 +153,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "periods": periods.iter().map(|p| &p.label).collect::<Vec<_>>(),
         "documents": {
             "found": ingested.files,
-            "accepted": ingested.facts.documents.len(),
+            "accepted": accepted,
             "rejected": ingested.rejected.len(),
             "bytes": ingested.bytes,
             "by-model": models,
         },
-        "systems": ingested.facts.systems.len(),
+        "systems": systems,
         "tables": tables.tables.iter().map(|(name, t)| (name.clone(), t.height())).collect::<std::collections::BTreeMap<_, _>>(),
         "warnings": ingested.warnings.len(),
         "timings-seconds": {
@@ -176,7 +178,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "{} documents ({} rejected), {} systems, {} periods; tables in {}",
         ingested.files,
         ingested.rejected.len(),
-        ingested.facts.systems.len(),
+        systems,
         periods.len(),
         out.join("tables").display()
     );

@@ -39,7 +39,7 @@ fn tables() -> Tables {
         periods: Period::covering(day("2025-01-01"), day("2025-09-30"), PeriodLength::Quarter),
         ..Settings::default()
     };
-    compute(&ingested.facts, &baseline, &settings).unwrap()
+    compute(ingested.facts, &baseline, &settings).unwrap()
 }
 
 /// The value of `column` in the one row of `table` matching `keys`.
