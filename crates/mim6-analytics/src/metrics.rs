@@ -386,6 +386,16 @@ fn risk_aggregates() -> Vec<Expr> {
         count(col("overdue")).alias("overdue_risks"),
         col("residual_score").sum().alias("residual_total"),
         col("residual_score").max().alias("residual_worst"),
+    ]
+    .into_iter()
+    .chain(remediation_aggregates())
+    .collect()
+}
+
+/// Remediation trends over the rows of a group of risks: median days to remediate, on-time
+/// closure rate, open-risk age P50 and P90.
+fn remediation_aggregates() -> Vec<Expr> {
+    vec![
         col("days_to_remediate")
             .median()
             .alias("median_days_to_remediate"),
@@ -519,7 +529,6 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
     let mut family_tables = Vec::new();
     let mut control_tables = Vec::new();
     let mut risk_tables = Vec::new();
-    let mut region_risks = Vec::new();
     for (index, period) in settings.periods.iter().enumerate() {
         let (start, end) = (period.start_seconds(), period.end_seconds());
         let assessed = assessments(inputs, end, t);
@@ -703,18 +712,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
                 joined(JoinType::Left),
             )
             .group_by_stable([col("city")])
-            .agg([
-                col("days_to_remediate")
-                    .median()
-                    .alias("median_days_to_remediate"),
-                ratio(count(col("on_time")), count(col("closed_in_period"))).alias("on_time_rate"),
-                col("open_age_days")
-                    .quantile(lit(0.5), QuantileMethod::Linear)
-                    .alias("open_age_p50_days"),
-                col("open_age_days")
-                    .quantile(lit(0.9), QuantileMethod::Linear)
-                    .alias("open_age_p90_days"),
-            ]);
+            .agg(remediation_aggregates());
         let by_system = system_metrics.clone().lazy().join(
             systems.clone(),
             [col("sys")],
@@ -823,7 +821,6 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
             ),
         )
         .collect()?;
-        region_risks.push(risk_rows.clone());
 
         system_tables.push(system_metrics);
         city_tables.push(city_metrics);
@@ -917,20 +914,12 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         col("open_high_risks").sum(),
         col("overdue_risks").sum(),
     ]);
-    let region_risk = concat(region_risks)?
+    let risk_periods = concat(risk_tables)?.collect()?;
+    let region_risk = risk_periods
+        .clone()
+        .lazy()
         .group_by_stable([col("region"), col("period")])
-        .agg([
-            col("days_to_remediate")
-                .median()
-                .alias("median_days_to_remediate"),
-            ratio(count(col("on_time")), count(col("closed_in_period"))).alias("on_time_rate"),
-            col("open_age_days")
-                .quantile(lit(0.5), QuantileMethod::Linear)
-                .alias("open_age_p50_days"),
-            col("open_age_days")
-                .quantile(lit(0.9), QuantileMethod::Linear)
-                .alias("open_age_p90_days"),
-        ]);
+        .agg(remediation_aggregates());
     let m_region = trends(
         m_city
             .clone()
@@ -968,7 +957,8 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
             SortMultipleOptions::default(),
         )
         .collect()?;
-    let fact_risk_period = concat(risk_tables)?
+    let fact_risk_period = risk_periods
+        .lazy()
         .sort_by_exprs(
             [col("period_index"), col("system"), col("risk")],
             SortMultipleOptions::default(),

@@ -113,7 +113,7 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
                     let Err(err) = serde_path_to_error::deserialize::<_, Root<'_>>(&mut de) else {
                         unreachable!("the same text parsed twice gives the same outcome")
                     };
-                    let pointer = pointer_of(err.path());
+                    let pointer = oscal_io::json::pointer_of(err.path());
                     let inner = err.into_inner();
                     let reason = if inner.is_syntax() || inner.is_eof() {
                         format!("not well-formed JSON: {inner}")
@@ -139,23 +139,13 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
                     let Err(err) = serde_path_to_error::deserialize::<_, Root<'_>>(&value) else {
                         unreachable!("the same value read twice gives the same outcome")
                     };
-                    let mut location = pointer_of(err.path());
-                    if format == Format::Xml
-                        && let Ok(text) = std::str::from_utf8(&bytes)
-                        && let Some((xpath, line, _)) = oscal_io::xml::locate(text, &location)
-                    {
-                        location = format!("{xpath} (line {line})");
-                    }
+                    let location =
+                        xml_location(format, &bytes, oscal_io::json::pointer_of(err.path()));
                     return Err(reject(location, err.into_inner().to_string()));
                 }
             };
             build(path, &root).map_err(|mut rejection| {
-                if format == Format::Xml
-                    && let Ok(text) = std::str::from_utf8(&bytes)
-                    && let Some((xpath, line, _)) = oscal_io::xml::locate(text, &rejection.location)
-                {
-                    rejection.location = format!("{xpath} (line {line})");
-                }
+                rejection.location = xml_location(format, &bytes, rejection.location);
                 rejection
             })?
         }
@@ -165,6 +155,17 @@ pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
         format,
         bytes: size,
     })
+}
+
+/// A JSON pointer into an XML document as its XML path and line; other formats keep the pointer.
+fn xml_location(format: Format, bytes: &[u8], pointer: String) -> String {
+    if format == Format::Xml
+        && let Ok(text) = std::str::from_utf8(bytes)
+        && let Some((xpath, line, _)) = oscal_io::xml::locate(text, &pointer)
+    {
+        return format!("{xpath} (line {line})");
+    }
+    pointer
 }
 
 const INGESTED: [&str; 4] = [
@@ -196,21 +197,6 @@ fn whole(path: &Path, err: &oscal_io::Error) -> Rejection {
         location: String::new(),
         reason: text.strip_prefix(&prefix).unwrap_or(&text).to_owned(),
     }
-}
-
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        pointer.push('/');
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&index.to_string()),
-            Segment::Map { key } => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Segment::Enum { variant } => pointer.push_str(variant),
-            Segment::Unknown => pointer.push('?'),
-        }
-    }
-    pointer
 }
 
 /// Checks made while turning a projection into rows: uuid uniqueness and date-times.

@@ -123,7 +123,8 @@ fn syntax_error(path: &Path, err: &serde_json::Error, pointer: String) -> Error 
     }
 }
 
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+/// The JSON pointer (RFC 6901) of a path that `serde_path_to_error` tracked.
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {

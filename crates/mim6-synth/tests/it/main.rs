@@ -49,16 +49,7 @@ fn every_generated_document_is_valid_and_the_same_seed_gives_the_same_bytes() {
     assert_eq!(files.len(), summary.documents);
     // Per city the platform SSP; per system an SSP, and per period an AP, an AR and (when
     // there are risks to track) a POA&M.
-    let poams = files
-        .iter()
-        .filter(|f| {
-            f.file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .starts_with("poam-")
-        })
-        .count();
+    let poams = poam_count(first.path());
     assert_eq!(summary.documents, 3 * (1 + 2 * (1 + 2 * 4)) + poams);
     assert!(poams > 0);
     let xml = files
