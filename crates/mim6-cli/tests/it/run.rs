@@ -237,17 +237,11 @@ fn plans_without_any_assessment_give_facts_and_empty_metrics() {
 fn the_hand_written_fleet_is_valid_oscal_and_runs_clean() {
     let root = fixtures().join("pipeline");
     let mut args = vec!["validate".to_owned()];
-    let mut stack = vec![root.clone()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                args.push(path.to_string_lossy().into_owned());
-            }
-        }
-    }
+    args.extend(
+        mim6_test_support::files_with_extension(&root, "json")
+            .iter()
+            .map(|path| path.to_string_lossy().into_owned()),
+    );
     assert_eq!(args.len(), 1 + 19);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = mim6(&root, &refs);
