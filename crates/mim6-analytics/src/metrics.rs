@@ -493,6 +493,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
             m_region: DataFrame::empty(),
             m_family: DataFrame::empty(),
             m_control: DataFrame::empty(),
+            m_city_overclaim: DataFrame::empty(),
             fact_risk_period: DataFrame::empty(),
         });
     }
@@ -528,6 +529,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
     let mut city_tables = Vec::new();
     let mut family_tables = Vec::new();
     let mut control_tables = Vec::new();
+    let mut overclaim_tables = Vec::new();
     let mut risk_tables = Vec::new();
     for (index, period) in settings.periods.iter().enumerate() {
         let (start, end) = (period.start_seconds(), period.end_seconds());
@@ -773,6 +775,41 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         ))
         .collect()?;
 
+        // Controls a city claims fully implemented on a system whose assessment failed them.
+        let overclaimed = col("na")
+            .not()
+            .and(col("credit").eq(lit(1.0)))
+            .and(col("satisfied").eq(lit(false)));
+        let overclaim_metrics = stamp(
+            with_city
+                .clone()
+                .filter(overclaimed.clone())
+                .group_by_stable([col("region"), col("city"), col("ctl")])
+                .agg([len().cast(DataType::UInt32).alias("overclaimed_systems")])
+                .join(
+                    with_city
+                        .clone()
+                        .filter(col("na").not().and(col("credit").eq(lit(1.0))))
+                        .group_by_stable([col("region"), col("city"), col("ctl")])
+                        .agg([len().cast(DataType::UInt32).alias("claimed_systems")]),
+                    [col("region"), col("city"), col("ctl")],
+                    [col("region"), col("city"), col("ctl")],
+                    joined(JoinType::Left),
+                )
+                .join(
+                    controls.clone().select([
+                        col("ctl"),
+                        col("control"),
+                        col("family"),
+                        col("title"),
+                    ]),
+                    [col("ctl")],
+                    [col("ctl")],
+                    joined(JoinType::Left),
+                ),
+        )
+        .collect()?;
+
         let control_metrics = stamp(
             lazy_grid
                 .clone()
@@ -826,6 +863,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         city_tables.push(city_metrics);
         family_tables.push(family_metrics);
         control_tables.push(control_metrics);
+        overclaim_tables.push(overclaim_metrics);
         risk_tables.push(risk_rows);
         grids.push(Some(grid.select([
             "sys",
@@ -957,6 +995,12 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
             SortMultipleOptions::default(),
         )
         .collect()?;
+    let m_city_overclaim = concat(overclaim_tables)?
+        .sort_by_exprs(
+            [col("region"), col("city"), col("period_index"), col("ctl")],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
     let fact_risk_period = risk_periods
         .lazy()
         .sort_by_exprs(
@@ -970,6 +1014,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         m_region,
         m_family,
         m_control,
+        m_city_overclaim,
         fact_risk_period,
     })
 }

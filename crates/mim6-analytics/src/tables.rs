@@ -29,6 +29,7 @@ pub(crate) struct Metrics {
     pub(crate) m_region: DataFrame,
     pub(crate) m_family: DataFrame,
     pub(crate) m_control: DataFrame,
+    pub(crate) m_city_overclaim: DataFrame,
     pub(crate) fact_risk_period: DataFrame,
 }
 
@@ -396,6 +397,7 @@ pub(crate) fn finish(facts: Vec<(&'static str, DataFrame)>, metrics: Metrics) ->
         ("m_control_period", metrics.m_control),
         ("m_system_period", metrics.m_system),
         ("m_family_period", metrics.m_family),
+        ("m_city_overclaim_period", metrics.m_city_overclaim),
         ("m_city_period", metrics.m_city),
         ("m_region_period", metrics.m_region),
     ];

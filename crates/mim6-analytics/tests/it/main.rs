@@ -458,3 +458,26 @@ fn controls_and_families_across_systems() {
     // Maturity: X1 3·3 + 1·3 + 0 and X2 2·1 + 0 = 14 over 11.
     close(family("maturity_mean"), s(14.0 / 11.0), "family maturity");
 }
+
+#[test]
+fn overclaimed_controls_per_city() {
+    let t = tables();
+    let frame = t.get("m_city_overclaim_period").unwrap();
+    // Claimed in full (credit 1) and failed: x2's inherited IR-5 in Q2 and Q3 (x1 also claims
+    // IR-5: 2 claiming systems), z1's AC-2(1) in every quarter. Nothing else.
+    assert_eq!(frame.height(), 5, "{frame}");
+    for (city, control, period, claimed) in [
+        ("city-x", "ir-5", "2025-Q2", 2.0),
+        ("city-x", "ir-5", "2025-Q3", 2.0),
+        ("city-z", "ac-2.1", "2025-Q1", 1.0),
+        ("city-z", "ac-2.1", "2025-Q2", 1.0),
+        ("city-z", "ac-2.1", "2025-Q3", 1.0),
+    ] {
+        let keys = [("city", city), ("control", control), ("period", period)];
+        let what = format!("{city} {control} {period}");
+        let overclaimed = value(&t, "m_city_overclaim_period", &keys, "overclaimed_systems");
+        close(overclaimed, s(1.0), &what);
+        let claiming = value(&t, "m_city_overclaim_period", &keys, "claimed_systems");
+        close(claiming, s(claimed), &what);
+    }
+}
