@@ -145,6 +145,9 @@ pub enum Error {
     /// A polars computation failed.
     #[error("computing the metrics: {0}")]
     Polars(#[from] polars::error::PolarsError),
+    /// The tables' folder could not be staged or swapped in.
+    #[error(transparent)]
+    Output(#[from] oscal_io::Error),
     /// A table could not be written.
     #[error("{}: {source}", path.display())]
     Write {

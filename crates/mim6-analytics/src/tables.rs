@@ -412,7 +412,8 @@ pub(crate) fn finish(facts: Vec<(&'static str, DataFrame)>, metrics: Metrics) ->
 /// Which files [`write_tables`] writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Formats {
-    /// Parquet, partitioned by region and period (`TABLE/region=R/period=P/data.parquet`).
+    /// Parquet, partitioned by region and period (`TABLE/region=R/period=P/data.parquet`, the
+    /// keys in the folder names only, as hive-style readers expect).
     pub parquet: bool,
     /// One CSV file per table (`TABLE.csv`).
     pub csv: bool,
@@ -442,15 +443,8 @@ fn segment(value: &str) -> String {
 /// Writes `tables` under `dir/tables/`: written first to `dir/tables.staging/`, then swapped
 /// in, so that an interrupted run leaves the previous tables whole.
 pub fn write_tables(tables: &Tables, dir: &Path, formats: Formats) -> Result<PathBuf> {
-    let target = dir.join("tables");
-    let staging = dir.join("tables.staging");
-    let old = dir.join("tables.old");
-    for leftover in [&staging, &old] {
-        if leftover.exists() {
-            std::fs::remove_dir_all(leftover).map_err(io(leftover))?;
-        }
-    }
-    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let staged = oscal_io::StagedDir::new(&dir.join("tables"))?;
+    let staging = staged.path().to_owned();
     for (name, table) in &tables.tables {
         let mut table = table.clone();
         if formats.csv {
@@ -477,11 +471,15 @@ pub fn write_tables(tables: &Tables, dir: &Path, formats: Formats) -> Result<Pat
                     }
                     let value = part.column(key)?.get(0)?;
                     let value = match value {
-                        AnyValue::String(s) => s.to_owned(),
                         AnyValue::Null => "null".to_owned(),
-                        other => other.to_string(),
+                        // Owned and borrowed strings alike, without quotes.
+                        other => other.str_value().into_owned(),
                     };
                     folder = folder.join(format!("{key}={}", segment(&value)));
+                }
+                // The keys are in the folder names (hive style), not repeated in the files.
+                if part.height() > 0 {
+                    part = part.drop_many(keys.iter().copied());
                 }
                 std::fs::create_dir_all(&folder).map_err(io(&folder))?;
                 let path = folder.join("data.parquet");
@@ -491,12 +489,5 @@ pub fn write_tables(tables: &Tables, dir: &Path, formats: Formats) -> Result<Pat
             }
         }
     }
-    if target.exists() {
-        std::fs::rename(&target, &old).map_err(io(&target))?;
-    }
-    std::fs::rename(&staging, &target).map_err(io(&staging))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).map_err(io(&old))?;
-    }
-    Ok(target)
+    Ok(staged.commit()?)
 }

@@ -1,5 +1,5 @@
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
 
@@ -34,6 +34,64 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A folder filled beside its final place and then swapped in, so that readers see either the
+/// old folder or the whole new one, never a half-written mix.
+///
+/// `TARGET.staging` is filled; [`StagedDir::commit`] renames `TARGET` to `TARGET.old`,
+/// `TARGET.staging` to `TARGET`, and removes `TARGET.old`. Leftovers of an interrupted swap are
+/// cleared when the next one starts.
+#[derive(Debug)]
+pub struct StagedDir {
+    target: PathBuf,
+    staging: PathBuf,
+    old: PathBuf,
+}
+
+impl StagedDir {
+    /// Starts filling a new version of the folder `target`.
+    pub fn new(target: &Path) -> Result<StagedDir> {
+        let sibling = |suffix: &str| {
+            let mut name = target.file_name().unwrap_or_default().to_os_string();
+            name.push(suffix);
+            target.with_file_name(name)
+        };
+        let staged = StagedDir {
+            target: target.to_owned(),
+            staging: sibling(".staging"),
+            old: sibling(".old"),
+        };
+        for leftover in [&staged.staging, &staged.old] {
+            if leftover.exists() {
+                std::fs::remove_dir_all(leftover)
+                    .map_err(|e| Error::io(leftover, "cannot remove the leftover", e))?;
+            }
+        }
+        std::fs::create_dir_all(&staged.staging)
+            .map_err(|e| Error::io(&staged.staging, "cannot create", e))?;
+        Ok(staged)
+    }
+
+    /// The folder to fill.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Swaps the filled folder in; returns the target.
+    pub fn commit(self) -> Result<PathBuf> {
+        if self.target.exists() {
+            std::fs::rename(&self.target, &self.old)
+                .map_err(|e| Error::io(&self.target, "cannot move aside", e))?;
+        }
+        std::fs::rename(&self.staging, &self.target)
+            .map_err(|e| Error::io(&self.staging, "cannot rename into place", e))?;
+        if self.old.exists() {
+            std::fs::remove_dir_all(&self.old)
+                .map_err(|e| Error::io(&self.old, "cannot remove", e))?;
+        }
+        Ok(self.target)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +118,27 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+    }
+
+    #[test]
+    fn staged_folders_replace_the_whole_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("gone.html"), "old").unwrap();
+        let staged = StagedDir::new(&target).unwrap();
+        std::fs::write(staged.path().join("new.html"), "new").unwrap();
+        assert!(
+            target.join("gone.html").exists(),
+            "untouched until committed"
+        );
+        assert_eq!(staged.commit().unwrap(), target);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("report")]);
+        assert!(!target.join("gone.html").exists());
+        assert_eq!(std::fs::read(target.join("new.html")).unwrap(), b"new");
     }
 }
