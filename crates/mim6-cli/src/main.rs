@@ -2,6 +2,7 @@
 
 mod convert;
 mod pipeline;
+mod report;
 mod resolve;
 mod run;
 mod synth;
@@ -43,6 +44,8 @@ enum Command {
     Synth(synth::Args),
     /// Run a pipeline: resolve the baseline, ingest a fleet, compute and write the metrics.
     Run(run::Args),
+    /// Make the HTML report and the OSCAL outputs again from the tables of a run.
+    Report(report::Args),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +72,7 @@ fn main() -> ExitCode {
         Command::Resolve(args) => resolve::run(&args),
         Command::Synth(args) => synth::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Report(args) => report::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -31,6 +31,9 @@ pub(crate) struct Pipeline {
     pub(crate) remote: RemoteSection,
     /// Where the outputs go.
     pub(crate) output: OutputSection,
+    /// What the HTML report shows.
+    #[serde(default)]
+    pub(crate) report: ReportSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +152,44 @@ pub(crate) struct OutputSection {
     pub(crate) formats: Vec<String>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct ReportSection {
+    /// Open risks listed per page, most urgent first.
+    #[serde(default = "default_top_risks")]
+    pub(crate) top_risks: usize,
+    /// The maturity level (0–5) every control family should attain.
+    #[serde(default = "default_target_level")]
+    pub(crate) target_level: u8,
+}
+
+impl Default for ReportSection {
+    fn default() -> Self {
+        ReportSection {
+            top_risks: default_top_risks(),
+            target_level: default_target_level(),
+        }
+    }
+}
+
+impl ReportSection {
+    /// The report's options.
+    pub(crate) fn options(&self) -> mim6_report::Options {
+        mim6_report::Options {
+            top_risks: self.top_risks,
+            target_level: self.target_level,
+        }
+    }
+}
+
+fn default_top_risks() -> usize {
+    mim6_report::Options::default().top_risks
+}
+
+fn default_target_level() -> u8 {
+    mim6_report::Options::default().target_level
+}
+
 fn default_formats() -> Vec<String> {
     vec!["parquet".into(), "csv".into()]
 }
@@ -192,6 +233,12 @@ impl Pipeline {
                     path.display()
                 );
             }
+        }
+        if pipeline.report.target_level > 5 {
+            bail!(
+                "{}: report.target-level must be a maturity level, 0 to 5",
+                path.display()
+            );
         }
         if pipeline.inputs.folders.is_empty() && pipeline.inputs.synth.is_none() {
             bail!(

@@ -1,5 +1,5 @@
 //! `mim6 run PIPELINE.toml`: resolve the baseline, ingest the fleet, compute the metrics, write
-//! the tables, `rejected.csv` and `run.json`.
+//! the tables, `rejected.csv` and `run.json`, then the report and the OSCAL outputs.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -142,7 +142,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     )?;
     let write_time = write_started.elapsed();
 
-    let summary = json!({
+    let mut summary = json!({
         "mim6-version": env!("CARGO_PKG_VERSION"),
         "oscal-version": oscal_model::OSCAL_VERSION,
         "pipeline": args.pipeline.file_name().map(|n| n.to_string_lossy().into_owned()),
@@ -170,9 +170,27 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         },
         "ingest-mb-per-second": ingested.bytes as f64 / 1e6 / ingest_time.as_secs_f64().max(1e-9),
     });
-    let mut text = serde_json::to_string_pretty(&summary)?;
-    text.push('\n');
-    oscal_io::write_atomic(&out.join("run.json"), text.as_bytes())?;
+    let write_summary = |summary: &serde_json::Value| -> anyhow::Result<()> {
+        let mut text = serde_json::to_string_pretty(summary)?;
+        text.push('\n');
+        oscal_io::write_atomic(&out.join("run.json"), text.as_bytes())?;
+        Ok(())
+    };
+    write_summary(&summary)?;
+    // The report reads the run's summary too; its own time is added once it is made.
+    let report_started = Instant::now();
+    let report = if formats.csv {
+        Some(
+            mim6_report::write(&out, &pipeline.report.options())
+                .context("cannot make the report")?,
+        )
+    } else {
+        tracing::warn!("no CSV tables: the report and the OSCAL outputs are not made");
+        None
+    };
+    summary["timings-seconds"]["report"] = json!(report_started.elapsed().as_secs_f64());
+    summary["timings-seconds"]["total"] = json!(started.elapsed().as_secs_f64());
+    write_summary(&summary)?;
 
     eprintln!(
         "{} documents ({} rejected), {} systems, {} periods; tables in {}",
@@ -182,6 +200,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         periods.len(),
         out.join("tables").display()
     );
+    if let Some(report) = &report {
+        eprintln!(
+            "report: {}; OSCAL: {}",
+            report.report.join("index.html").display(),
+            report.oscal.display()
+        );
+    }
     for rejection in ingested.rejected.iter().take(10) {
         eprintln!(
             "mim6: rejected: {}: {}{}",

@@ -2,6 +2,7 @@
 
 mod baseline;
 mod convert;
+mod report;
 mod resolve;
 mod run;
 mod synth;

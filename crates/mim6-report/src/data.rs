@@ -1,0 +1,325 @@
+//! The tables of a run, read back from its CSV files into typed rows: only the columns the
+//! report and the OSCAL outputs show, and of the large fact tables only the rows they need.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PeriodRow {
+    pub(crate) period: String,
+    pub(crate) period_index: u32,
+    pub(crate) start: String,
+    pub(crate) end: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CityRow {
+    pub(crate) region: String,
+    pub(crate) city: String,
+    pub(crate) city_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SystemRow {
+    pub(crate) system: String,
+    pub(crate) name: String,
+}
+
+/// `m_city_period`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CityPeriod {
+    pub(crate) region: String,
+    pub(crate) city: String,
+    pub(crate) city_name: String,
+    pub(crate) systems: u32,
+    pub(crate) period: String,
+    pub(crate) period_index: u32,
+    pub(crate) na_rate: Option<f64>,
+    pub(crate) claimed_coverage: Option<f64>,
+    pub(crate) assessed_coverage: Option<f64>,
+    pub(crate) assessment_breadth: Option<f64>,
+    pub(crate) overclaim_rate: Option<f64>,
+    pub(crate) maturity_mean: Option<f64>,
+    pub(crate) attained_level: Option<f64>,
+    pub(crate) residual_mean: Option<f64>,
+    pub(crate) residual_worst_p90: Option<f64>,
+    pub(crate) open_risks: u64,
+    pub(crate) open_high_risks: u64,
+    pub(crate) overdue_risks: u64,
+    pub(crate) median_days_to_remediate: Option<f64>,
+    pub(crate) on_time_rate: Option<f64>,
+    pub(crate) assessed_coverage_change: Option<f64>,
+    pub(crate) maturity_mean_change: Option<f64>,
+    pub(crate) residual_mean_change: Option<f64>,
+}
+
+/// `m_region_period`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct RegionPeriod {
+    pub(crate) region: String,
+    pub(crate) period: String,
+    pub(crate) period_index: u32,
+    pub(crate) cities: u32,
+    pub(crate) systems: u32,
+    pub(crate) assessed_coverage_median: Option<f64>,
+    pub(crate) maturity_mean_median: Option<f64>,
+    pub(crate) attained_level_median: Option<f64>,
+    pub(crate) residual_median: Option<f64>,
+    pub(crate) open_risks: u64,
+    pub(crate) open_high_risks: u64,
+    pub(crate) overdue_risks: u64,
+    pub(crate) assessed_coverage_median_change: Option<f64>,
+    pub(crate) maturity_mean_median_change: Option<f64>,
+    pub(crate) residual_median_change: Option<f64>,
+}
+
+/// `m_family_period`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct FamilyPeriod {
+    pub(crate) region: String,
+    pub(crate) city: String,
+    pub(crate) family: String,
+    pub(crate) controls: u32,
+    pub(crate) claimed_coverage: Option<f64>,
+    pub(crate) assessed_coverage: Option<f64>,
+    pub(crate) overclaim_rate: Option<f64>,
+    pub(crate) maturity_mean: Option<f64>,
+    pub(crate) attained_level: Option<f64>,
+    pub(crate) period: String,
+    pub(crate) period_index: u32,
+}
+
+/// `m_system_period`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SystemPeriod {
+    pub(crate) system: String,
+    pub(crate) name: String,
+    pub(crate) city: String,
+    pub(crate) weight: f64,
+    pub(crate) period_index: u32,
+    pub(crate) claimed_coverage: Option<f64>,
+    pub(crate) assessed_coverage: Option<f64>,
+    pub(crate) maturity_mean: Option<f64>,
+    pub(crate) attained_level: Option<f64>,
+    pub(crate) residual_total: Option<f64>,
+    pub(crate) open_risks: u64,
+    pub(crate) open_high_risks: u64,
+    pub(crate) overdue_risks: u64,
+}
+
+/// `m_city_overclaim_period`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Overclaim {
+    pub(crate) city: String,
+    pub(crate) control: String,
+    pub(crate) title: String,
+    pub(crate) overclaimed_systems: u32,
+    pub(crate) claimed_systems: u32,
+    pub(crate) period_index: u32,
+}
+
+/// `fact_risk_period`: a risk as it stands at the end of a period.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct RiskPeriod {
+    pub(crate) risk: String,
+    pub(crate) title: String,
+    pub(crate) status: String,
+    pub(crate) doc: String,
+    pub(crate) current_likelihood: Option<u8>,
+    pub(crate) current_impact: Option<u8>,
+    pub(crate) residual_level: Option<u8>,
+    pub(crate) residual_score: Option<f64>,
+    pub(crate) open: bool,
+    pub(crate) retained: bool,
+    pub(crate) overdue: bool,
+    /// Seconds since the epoch.
+    pub(crate) deadline: Option<i64>,
+    /// Seconds since the epoch.
+    pub(crate) first_seen: i64,
+    pub(crate) open_age_days: Option<f64>,
+    pub(crate) system: String,
+    pub(crate) city: String,
+    pub(crate) region: String,
+    pub(crate) period_index: u32,
+}
+
+/// `fact_poam_item`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct PoamItemRow {
+    pub(crate) system: String,
+    pub(crate) city: String,
+    pub(crate) document: String,
+    pub(crate) date: String,
+    pub(crate) item: Option<String>,
+    pub(crate) title: String,
+    pub(crate) risks: Option<String>,
+}
+
+/// `fact_finding`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct FindingRow {
+    pub(crate) system: String,
+    pub(crate) city: String,
+    pub(crate) document: String,
+    pub(crate) date: String,
+    pub(crate) finding: String,
+    pub(crate) control: String,
+    pub(crate) target: String,
+    pub(crate) satisfied: bool,
+    pub(crate) risks: Option<String>,
+}
+
+/// `rejected.csv`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Rejected {
+    pub(crate) file: String,
+    pub(crate) location: String,
+    pub(crate) reason: String,
+}
+
+/// What the report and the OSCAL outputs are made from.
+#[derive(Debug)]
+pub(crate) struct Run {
+    pub(crate) periods: Vec<PeriodRow>,
+    pub(crate) cities: Vec<CityRow>,
+    pub(crate) systems: BTreeMap<String, String>,
+    pub(crate) city_periods: Vec<CityPeriod>,
+    pub(crate) region_periods: Vec<RegionPeriod>,
+    pub(crate) families: Vec<FamilyPeriod>,
+    pub(crate) system_periods: Vec<SystemPeriod>,
+    pub(crate) overclaims: Vec<Overclaim>,
+    /// Risks open at the end of the latest period.
+    pub(crate) open_risks: Vec<RiskPeriod>,
+    /// Items of the latest period's POA&Ms that track a risk open at its end.
+    pub(crate) open_items: Vec<PoamItemRow>,
+    /// Failed findings of the latest period that name a risk open at its end.
+    pub(crate) open_findings: Vec<FindingRow>,
+    pub(crate) rejected: Vec<Rejected>,
+    /// `run.json`.
+    pub(crate) summary: serde_json::Value,
+}
+
+impl Run {
+    /// The latest period, if any period was measured.
+    pub(crate) fn latest(&self) -> Option<&PeriodRow> {
+        self.periods.iter().max_by_key(|p| p.period_index)
+    }
+
+    /// The regions, sorted.
+    pub(crate) fn regions(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self.cities.iter().map(|c| c.region.as_str()).collect();
+        set.into_iter().collect()
+    }
+
+    /// A system's name, else its uuid.
+    pub(crate) fn system_name<'a>(&'a self, system: &'a str) -> &'a str {
+        self.systems.get(system).map_or(system, String::as_str)
+    }
+}
+
+fn table_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join("tables").join(format!("{name}.csv"))
+}
+
+/// Reads the rows of `path` that `keep` accepts.
+fn read<T: DeserializeOwned>(path: &Path, mut keep: impl FnMut(&T) -> bool) -> Result<Vec<T>> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let mut rows = Vec::new();
+    for (line, row) in reader.deserialize::<T>().enumerate() {
+        let row = row.map_err(|e| Error::Table {
+            path: path.to_owned(),
+            // Line 1 is the header.
+            line: e.position().map_or(line as u64 + 2, |p| p.line()),
+            reason: match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+                _ => e.to_string(),
+            },
+        })?;
+        if keep(&row) {
+            rows.push(row);
+        }
+    }
+    Ok(rows)
+}
+
+/// Whether a `|`-separated list names an element of `set`.
+pub(crate) fn names_any(list: Option<&str>, set: &BTreeSet<&str>) -> bool {
+    list.is_some_and(|l| l.split('|').any(|r| set.contains(r)))
+}
+
+/// Reads the tables of the run written under `dir`.
+pub(crate) fn load(dir: &Path) -> Result<Run> {
+    let table = |name: &str| {
+        let path = table_path(dir, name);
+        if path.exists() {
+            Ok(path)
+        } else {
+            Err(Error::Missing { path })
+        }
+    };
+    let periods: Vec<PeriodRow> = read(&table("dim_period")?, |_| true)?;
+    let latest = periods.iter().map(|p| p.period_index).max();
+    let is_latest = |index: u32| Some(index) == latest;
+    let open_risks: Vec<RiskPeriod> = read(&table("fact_risk_period")?, |r: &RiskPeriod| {
+        r.open && is_latest(r.period_index)
+    })?;
+    let latest_start = periods
+        .iter()
+        .find(|p| is_latest(p.period_index))
+        .map(|p| p.start.clone())
+        .unwrap_or_default();
+    // Dates are RFC 3339 in UTC, so text order is time order.
+    let in_latest = |date: &str| !latest_start.is_empty() && date >= latest_start.as_str();
+    let (open_items, open_findings) = {
+        let open: BTreeSet<&str> = open_risks.iter().map(|r| r.risk.as_str()).collect();
+        let items = read(&table("fact_poam_item")?, |r: &PoamItemRow| {
+            in_latest(&r.date) && names_any(r.risks.as_deref(), &open)
+        })?;
+        let findings = read(&table("fact_finding")?, |r: &FindingRow| {
+            !r.satisfied && in_latest(&r.date) && names_any(r.risks.as_deref(), &open)
+        })?;
+        (items, findings)
+    };
+    let rejected_path = dir.join("rejected.csv");
+    let rejected = if rejected_path.exists() {
+        read(&rejected_path, |_| true)?
+    } else {
+        Vec::new()
+    };
+    let summary_path = dir.join("run.json");
+    let summary = match std::fs::read(&summary_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Table {
+            path: summary_path.clone(),
+            line: e.line() as u64,
+            reason: e.to_string(),
+        })?,
+        Err(_) => serde_json::Value::Null,
+    };
+    let systems: Vec<SystemRow> = read(&table("dim_system")?, |_| true)?;
+    Ok(Run {
+        cities: read(&table("dim_city")?, |_| true)?,
+        systems: systems.into_iter().map(|s| (s.system, s.name)).collect(),
+        city_periods: read(&table("m_city_period")?, |_| true)?,
+        region_periods: read(&table("m_region_period")?, |_| true)?,
+        families: read(&table("m_family_period")?, |_| true)?,
+        system_periods: read(&table("m_system_period")?, |_| true)?,
+        overclaims: read(&table("m_city_overclaim_period")?, |r: &Overclaim| {
+            is_latest(r.period_index)
+        })?,
+        periods,
+        open_risks,
+        open_items,
+        open_findings,
+        rejected,
+        summary,
+    })
+}
