@@ -214,3 +214,16 @@ pub struct Facts {
     /// Documents accepted.
     pub documents: Vec<DocumentRow>,
 }
+
+impl Facts {
+    /// Moves the rows of `other` after these.
+    pub fn append(&mut self, mut other: Facts) {
+        self.systems.append(&mut other.systems);
+        self.implementations.append(&mut other.implementations);
+        self.findings.append(&mut other.findings);
+        self.observations.append(&mut other.observations);
+        self.risks.append(&mut other.risks);
+        self.poam_items.append(&mut other.poam_items);
+        self.documents.append(&mut other.documents);
+    }
+}

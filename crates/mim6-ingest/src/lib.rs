@@ -78,6 +78,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The sink refused the fact rows.
+    #[error("cannot keep the fact rows: {0}")]
+    Sink(#[source] SinkError),
     /// A glob pattern is malformed.
     #[error("{pattern}: not a valid glob pattern: {reason}")]
     Pattern {
@@ -175,27 +178,87 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
     Ok(out)
 }
 
-/// Ingests the documents under `options.inputs`. `progress` is called after each batch with
-/// the documents read so far, the documents found and the bytes read so far.
-pub fn ingest(
+/// What an ingest found, besides the fact rows.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// The documents left out, sorted by path.
+    pub rejected: Vec<Rejection>,
+    /// Things accepted with a doubt (an import found by its file stem).
+    pub warnings: Vec<String>,
+    /// Files considered.
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+}
+
+/// Why the fact rows could not be taken by a sink.
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What each file announces in its first bytes (its root key), if anything.
+fn announce(path: &Path) -> Option<&'static str> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut head)
+        .ok()?;
+    oscal_io::sniff_model(&head).map(|m| m.root_key())
+}
+
+/// Ingests the documents under `options.inputs`, handing the fact rows to `sink` in batches:
+/// documents are read a batch at a time and only their rows leave the batch, so memory
+/// follows what the sink keeps, not the documents.
+///
+/// System security plans and assessment plans are read first (they are what the others
+/// link to; a file is classified by the root key in its first bytes), then results and
+/// POA&Ms, each batch in path order: the same inputs give the same batches in the same order.
+/// `progress` is called after each batch with the documents read so far, the documents found
+/// and the bytes read so far.
+pub fn ingest_into(
     options: &Options,
+    sink: &mut dyn FnMut(Facts) -> Result<(), SinkError>,
     progress: &(dyn Fn(usize, usize, u64) + Sync),
-) -> Result<Ingested, Error> {
+) -> Result<Summary, Error> {
     let files = discover(&options.inputs)?;
-    let mut read = Vec::with_capacity(files.len());
-    let mut rejected = Vec::new();
-    let (mut done, mut bytes) = (0, 0);
-    for batch in files.chunks(options.batch.max(1)) {
+    let announced: Vec<Option<&'static str>> =
+        files.par_iter().map(|(path, _)| announce(path)).collect();
+    let is_result = |i: &usize| {
+        matches!(
+            announced[*i],
+            Some("assessment-results" | "plan-of-action-and-milestones")
+        )
+    };
+    let (results, plans): (Vec<usize>, Vec<usize>) = (0..files.len()).partition(is_result);
+    let mut linker = link::Linker::new(
+        &options.path_pattern,
+        files
+            .iter()
+            .zip(&announced)
+            .filter_map(|((path, _), model)| Some((path.clone(), (*model)?)))
+            .collect(),
+    );
+    let mut summary = Summary {
+        files: files.len(),
+        ..Summary::default()
+    };
+    let mut done = 0;
+    // Reads a batch in parallel; the documents read, in path order, and the rejected noted.
+    let mut read = |batch: &[usize], summary: &mut Summary| -> Vec<link::Entry> {
         let parsed: Vec<_> = batch
             .par_iter()
-            .map(|(path, root)| (path, root, parse::parse(path, options.max_bytes)))
+            .map(|&i| {
+                let (path, root) = &files[i];
+                (path, root, parse::parse(path, options.max_bytes))
+            })
             .collect();
+        let mut entries = Vec::with_capacity(parsed.len());
         for (path, root, result) in parsed {
             done += 1;
             match result {
                 Ok(doc) => {
-                    bytes += doc.bytes;
-                    read.push(link::Entry {
+                    summary.bytes += doc.bytes;
+                    entries.push(link::Entry {
                         path: path.clone(),
                         root: root.clone(),
                         doc,
@@ -203,20 +266,93 @@ pub fn ingest(
                 }
                 Err(rejection) => {
                     tracing::debug!(path = %path.display(), reason = %rejection.reason, "rejected");
-                    rejected.push(rejection);
+                    summary.rejected.push(rejection);
                 }
             }
         }
-        progress(done, files.len(), bytes);
+        progress(done, files.len(), summary.bytes);
+        entries
+    };
+    let batch_size = options.batch.max(1);
+    let mut facts = Facts::default();
+    let (mut assessment_plans, mut unannounced) = (Vec::new(), Vec::new());
+    for batch in plans.chunks(batch_size) {
+        for entry in read(batch, &mut summary) {
+            match entry.doc.parsed {
+                parse::Parsed::Ssp { .. } => linker.add_ssp(entry, &mut facts),
+                parse::Parsed::Ap { .. } => assessment_plans.push(entry),
+                // A result or POA&M whose first bytes did not say so: linked with the rest.
+                parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => unannounced.push(entry),
+            }
+        }
+        sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
     }
-    let linked = link::link(read, &options.path_pattern);
-    rejected.extend(linked.rejected);
-    rejected.sort();
+    for entry in &assessment_plans {
+        linker.add_ap(entry, &mut facts);
+    }
+    for entry in unannounced {
+        linker.add_result(entry, &mut facts);
+    }
+    sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
+    for batch in results.chunks(batch_size) {
+        for entry in read(batch, &mut summary) {
+            match entry.doc.parsed {
+                parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => {
+                    linker.add_result(entry, &mut facts);
+                }
+                // The first bytes announced a result or POA&M; the document is something else.
+                ref other => summary.rejected.push(Rejection {
+                    location: String::new(),
+                    reason: format!(
+                        "announces {} in its first bytes but is read as a {}",
+                        announced_model(&entry.path, &files, &announced),
+                        other.model()
+                    ),
+                    path: entry.path,
+                }),
+            }
+        }
+        sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
+    }
+    summary.rejected.append(&mut linker.rejected);
+    summary.rejected.sort();
+    summary.warnings = linker.warnings;
+    Ok(summary)
+}
+
+fn announced_model(
+    path: &Path,
+    files: &[(PathBuf, PathBuf)],
+    announced: &[Option<&str>],
+) -> String {
+    files
+        .iter()
+        .position(|(p, _)| p == path)
+        .and_then(|i| announced[i])
+        .unwrap_or("nothing")
+        .to_owned()
+}
+
+/// Ingests the documents under `options.inputs` and keeps every fact row (see [`ingest_into`]
+/// for a run that hands them on in batches).
+pub fn ingest(
+    options: &Options,
+    progress: &(dyn Fn(usize, usize, u64) + Sync),
+) -> Result<Ingested, Error> {
+    let mut facts = Facts::default();
+    let summary = ingest_into(
+        options,
+        &mut |batch| {
+            facts.append(batch);
+            Ok(())
+        },
+        progress,
+    )?;
     Ok(Ingested {
-        facts: linked.facts,
-        rejected,
-        warnings: linked.warnings,
-        files: files.len(),
-        bytes,
+        facts,
+        rejected: summary.rejected,
+        warnings: summary.warnings,
+        files: summary.files,
+        bytes: summary.bytes,
     })
 }

@@ -16,14 +16,6 @@ pub(crate) struct Entry {
     pub(crate) doc: Read,
 }
 
-/// The outcome of linking.
-#[derive(Debug, Default)]
-pub(crate) struct Linked {
-    pub(crate) facts: Facts,
-    pub(crate) rejected: Vec<Rejection>,
-    pub(crate) warnings: Vec<String>,
-}
-
 /// `path` made absolute and without `.` and `..` segments (lexically: links are not followed).
 pub(crate) fn normalise(path: &Path) -> PathBuf {
     let absolute = if path.is_absolute() {
@@ -77,20 +69,71 @@ pub(crate) fn match_pattern(pattern: &str, root: &Path, path: &Path) -> Option<(
     Some((region?, city?))
 }
 
-struct Index<'e> {
-    by_path: FxHashMap<&'e Path, usize>,
+/// What became of a system security plan or assessment plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Accepted, belonging to the system with this index.
+    System(usize),
+    Rejected,
 }
 
-impl Index<'_> {
+/// A system accepted so far: its uuid and the controls of its implementation uuids (the
+/// requirements, statements and by-components that risks' mitigating factors name).
+#[derive(Debug)]
+struct System {
+    uuid: Arc<str>,
+    controls: FxHashMap<String, String>,
+}
+
+/// Links documents as they come: system security plans first (each accepted or rejected on
+/// its own), then assessment plans, then results and POA&Ms, each through what it imports.
+/// Only the plans' links are kept; the rows of each document go out with it.
+#[derive(Debug)]
+pub(crate) struct Linker {
+    pattern: String,
+    /// The model each discovered file announced in its first bytes, for telling what an
+    /// import points at.
+    announced: FxHashMap<PathBuf, &'static str>,
+    /// The fates of the system security plans and assessment plans, with their model.
+    plans: FxHashMap<PathBuf, (&'static str, Fate)>,
+    systems: Vec<System>,
+    ssp_uuids: FxHashMap<String, PathBuf>,
+    system_ids: FxHashMap<String, usize>,
+    pub(crate) rejected: Vec<Rejection>,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Linker {
+    pub(crate) fn new(pattern: &str, announced: FxHashMap<PathBuf, &'static str>) -> Linker {
+        Linker {
+            pattern: pattern.to_owned(),
+            announced,
+            plans: FxHashMap::default(),
+            systems: Vec::new(),
+            ssp_uuids: FxHashMap::default(),
+            system_ids: FxHashMap::default(),
+            rejected: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn reject(&mut self, entry: &Entry, location: &str, reason: String) {
+        self.rejected.push(Rejection {
+            path: entry.path.clone(),
+            location: location.to_owned(),
+            reason,
+        });
+    }
+
     /// The document an import names: `href` relative to the citing document's folder, or a
-    /// back-matter resource (`#uuid`) whose rlink is; failing that, a document with the same
-    /// file stem in the folder the href points to (with a warning).
+    /// back-matter resource (`#uuid`) whose rlink is; failing that, a plan with the same file
+    /// stem in the folder the href points to (with a warning).
     fn resolve(
-        &self,
+        &mut self,
         citing: &Entry,
         href: &str,
         resources: &[Resource],
-        warnings: &mut Vec<String>,
+        expected: &str,
     ) -> Result<usize, String> {
         let target = match href.strip_prefix('#') {
             Some(uuid) => resources
@@ -110,189 +153,276 @@ impl Index<'_> {
         if !path.starts_with(&citing.root) {
             return Err(format!("{href}: leads outside the input folder"));
         }
-        if let Some(&index) = self.by_path.get(path.as_path()) {
-            return Ok(index);
-        }
-        let stem = path.file_stem().map(|s| s.to_os_string());
-        let parent = path.parent().map(Path::to_owned);
-        if let (Some(stem), Some(parent)) = (stem, parent) {
-            for ext in ["json", "xml", "yaml", "yml"] {
-                let twin = parent.join(&stem).with_extension(ext);
-                if let Some(&index) = self.by_path.get(twin.as_path()) {
-                    warnings.push(format!(
-                        "{}: {href} not found; using {}, which has the same stem",
-                        citing.path.display(),
-                        twin.display()
-                    ));
-                    return Ok(index);
+        let found = match self.plans.get(&path) {
+            Some(found) => Some(*found),
+            None => {
+                if let Some(model) = self.announced.get(&path)
+                    && *model != expected
+                {
+                    return Err(format!("{href} is a {model}, not an {expected}"));
                 }
+                let stem = path.file_stem().map(|s| s.to_os_string());
+                let parent = path.parent().map(Path::to_owned);
+                let mut twin_found = None;
+                if let (Some(stem), Some(parent)) = (stem, parent) {
+                    for ext in ["json", "xml", "yaml", "yml"] {
+                        let twin = parent.join(&stem).with_extension(ext);
+                        if let Some(found) = self.plans.get(&twin) {
+                            self.warnings.push(format!(
+                                "{}: {href} not found; using {}, which has the same stem",
+                                citing.path.display(),
+                                twin.display()
+                            ));
+                            twin_found = Some(*found);
+                            break;
+                        }
+                    }
+                }
+                twin_found
             }
+        };
+        match found {
+            Some((model, _)) if model != expected => {
+                Err(format!("{href} is a {model}, not an {expected}"))
+            }
+            Some((_, Fate::System(system))) => Ok(system),
+            Some((_, Fate::Rejected)) => Err(format!("{href}: {} was rejected", path.display())),
+            None => Err(format!("{href}: no such document among the inputs")),
         }
-        Err(format!("{href}: no such document among the inputs"))
     }
-}
 
-/// What became of a document while linking.
-#[derive(Debug, Clone, PartialEq)]
-enum Fate {
-    Pending,
-    /// Accepted, belonging to the SSP at this index.
-    System(usize),
-    Rejected,
-}
-
-pub(crate) fn link(entries: Vec<Entry>, pattern: &str) -> Linked {
-    let mut linked = Linked::default();
-    let index = Index {
-        by_path: entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.path.as_path(), i))
-            .collect(),
-    };
-    let mut fates = vec![Fate::Pending; entries.len()];
-    let mut reject = |fates: &mut Vec<Fate>, i: usize, location: &str, reason: String| {
-        fates[i] = Fate::Rejected;
-        linked.rejected.push(Rejection {
-            path: entries[i].path.clone(),
-            location: location.to_owned(),
-            reason,
-        });
-    };
-    // Systems first: attributed by props, else by path.
-    let mut system_ids: FxHashMap<&str, usize> = FxHashMap::default();
-    let mut ssp_uuids: FxHashMap<&str, usize> = FxHashMap::default();
-    for (i, entry) in entries.iter().enumerate() {
+    /// A system security plan: accepted unless another plan has its uuid or it cannot be
+    /// attributed to a city; its rows go to `facts`.
+    pub(crate) fn add_ssp(&mut self, entry: Entry, facts: &mut Facts) {
+        let model = "system-security-plan";
+        let relative = relative(&entry);
+        let (format, bytes) = (entry.doc.format, entry.doc.bytes);
         let Parsed::Ssp {
             uuid,
+            system_ids,
             attribution,
-            system_ids: ids,
-            ..
-        } = &entry.doc.parsed
+            name,
+            impact,
+            implementations,
+            implementation_controls,
+        } = entry.doc.parsed
         else {
-            continue;
+            unreachable!("add_ssp takes system security plans")
         };
-        if let Some(first) = ssp_uuids.get(uuid.as_str()) {
+        if let Some(first) = self.ssp_uuids.get(&uuid) {
             let reason = format!(
                 "system-security-plan uuid {uuid} is also the uuid of {}",
-                entries[*first].path.display()
+                first.display()
             );
-            reject(&mut fates, i, "/system-security-plan/uuid", reason);
-            continue;
-        }
-        match attribute(attribution, pattern, entry) {
-            Ok(_) => {
-                fates[i] = Fate::System(i);
-                ssp_uuids.insert(uuid, i);
-                for id in ids {
-                    system_ids.entry(id).or_insert(i);
-                }
-            }
-            Err(reason) => reject(
-                &mut fates,
-                i,
-                "/system-security-plan/metadata/props",
+            self.plans
+                .insert(entry.path.clone(), (model, Fate::Rejected));
+            self.rejected.push(Rejection {
+                path: entry.path,
+                location: "/system-security-plan/uuid".into(),
                 reason,
-            ),
+            });
+            return;
         }
-    }
-    // Then plans, then results and POA&Ms, each through what it imports.
-    let mut follow = |fates: &mut Vec<Fate>,
-                      i: usize,
-                      href: &str,
-                      resources: &[Resource],
-                      pointer: &str,
-                      expected: &str|
-     -> Result<usize, (String, String)> {
-        let target = index
-            .resolve(&entries[i], href, resources, &mut linked.warnings)
-            .map_err(|reason| (pointer.to_owned(), reason))?;
-        let model = entries[target].doc.parsed.model();
-        if model != expected {
-            return Err((
-                pointer.to_owned(),
-                format!("{href} is a {model}, not an {expected}"),
-            ));
-        }
-        match &fates[target] {
-            Fate::System(system) => Ok(*system),
-            Fate::Rejected => Err((
-                pointer.to_owned(),
-                format!("{href}: {} was rejected", entries[target].path.display()),
-            )),
-            Fate::Pending => Err((pointer.to_owned(), format!("{href}: not linked"))),
-        }
-    };
-    for (i, entry) in entries.iter().enumerate() {
-        if let Parsed::Ap { import, resources } = &entry.doc.parsed {
-            match follow(
-                &mut fates,
-                i,
-                import,
-                resources,
-                "/assessment-plan/import-ssp/href",
-                "system-security-plan",
-            ) {
-                Ok(system) => fates[i] = Fate::System(system),
-                Err((pointer, reason)) => reject(&mut fates, i, &pointer, reason),
+        let from_path = match_pattern(&self.pattern, &entry.root, &entry.path);
+        let (region, city) = match attributed(&attribution, from_path.as_ref(), &self.pattern) {
+            Ok(place) => place,
+            Err(reason) => {
+                self.plans
+                    .insert(entry.path.clone(), (model, Fate::Rejected));
+                self.rejected.push(Rejection {
+                    path: entry.path.clone(),
+                    location: "/system-security-plan/metadata/props".into(),
+                    reason,
+                });
+                return;
             }
+        };
+        let index = self.systems.len();
+        self.plans
+            .insert(entry.path.clone(), (model, Fate::System(index)));
+        self.ssp_uuids.insert(uuid.clone(), entry.path.clone());
+        for id in system_ids {
+            self.system_ids.entry(id).or_insert(index);
         }
+        let system: Arc<str> = Arc::from(uuid.as_str());
+        self.systems.push(System {
+            uuid: Arc::clone(&system),
+            controls: implementation_controls.into_iter().collect(),
+        });
+        facts
+            .documents
+            .push(document_row(&relative, model, format, bytes, &system));
+        facts.systems.push(SystemRow {
+            system: uuid,
+            path: relative,
+            city_name: attribution.city_name.unwrap_or_else(|| city.clone()),
+            city,
+            region,
+            population: attribution.population,
+            name,
+            impact,
+            weight: impact.iter().flatten().copied().max().unwrap_or(2),
+        });
+        facts
+            .implementations
+            .extend(implementations.into_iter().map(|mut row| {
+                row.system = Arc::clone(&system);
+                row
+            }));
     }
-    for (i, entry) in entries.iter().enumerate() {
+
+    /// An assessment plan: linked to the system security plan it imports.
+    pub(crate) fn add_ap(&mut self, entry: &Entry, facts: &mut Facts) {
+        let Parsed::Ap { import, resources } = &entry.doc.parsed else {
+            unreachable!("add_ap takes assessment plans")
+        };
+        let fate = match self.resolve(entry, import, resources, "system-security-plan") {
+            Ok(system) => {
+                let relative = relative(entry);
+                let uuid = Arc::clone(&self.systems[system].uuid);
+                facts.documents.push(document_row(
+                    &relative,
+                    "assessment-plan",
+                    entry.doc.format,
+                    entry.doc.bytes,
+                    &uuid,
+                ));
+                Fate::System(system)
+            }
+            Err(reason) => {
+                self.reject(entry, "/assessment-plan/import-ssp/href", reason);
+                Fate::Rejected
+            }
+        };
+        self.plans
+            .insert(entry.path.clone(), ("assessment-plan", fate));
+    }
+
+    /// Assessment results (through their plan) or a POA&M (through `import-ssp`, else its
+    /// `system-id`); their rows go to `facts`.
+    pub(crate) fn add_result(&mut self, entry: Entry, facts: &mut Facts) {
         let outcome = match &entry.doc.parsed {
             Parsed::Ar {
                 import, resources, ..
-            } => follow(
-                &mut fates,
-                i,
-                import,
-                resources,
-                "/assessment-results/import-ap/href",
-                "assessment-plan",
-            ),
+            } => self
+                .resolve(&entry, import, resources, "assessment-plan")
+                .map_err(|reason| ("/assessment-results/import-ap/href", reason)),
             Parsed::Poam {
                 import: Some(import),
                 resources,
                 ..
-            } => follow(
-                &mut fates,
-                i,
-                import,
-                resources,
-                "/plan-of-action-and-milestones/import-ssp/href",
-                "system-security-plan",
-            ),
+            } => self
+                .resolve(&entry, import, resources, "system-security-plan")
+                .map_err(|reason| ("/plan-of-action-and-milestones/import-ssp/href", reason)),
             Parsed::Poam {
                 import: None,
                 system_id,
                 ..
             } => system_id
                 .as_deref()
-                .and_then(|id| system_ids.get(id).copied())
-                .ok_or_else(|| {
-                    (
-                        "/plan-of-action-and-milestones/system-id".to_owned(),
-                        "neither import-ssp nor a system-id of an ingested SSP".to_owned(),
-                    )
-                }),
-            _ => continue,
+                .and_then(|id| self.system_ids.get(id).copied())
+                .ok_or((
+                    "/plan-of-action-and-milestones/system-id",
+                    "neither import-ssp nor a system-id of an ingested SSP".to_owned(),
+                )),
+            Parsed::Ssp { .. } | Parsed::Ap { .. } => {
+                unreachable!("add_result takes results and POA&Ms")
+            }
         };
-        match outcome {
-            Ok(system) => fates[i] = Fate::System(system),
-            Err((pointer, reason)) => reject(&mut fates, i, &pointer, reason),
+        let owner = match outcome {
+            Ok(system) => system,
+            Err((pointer, reason)) => {
+                self.reject(&entry, pointer, reason);
+                return;
+            }
+        };
+        // Paths in the facts are relative to the input folder, so that the same fleet gives
+        // the same tables wherever it lies.
+        let relative = relative(&entry);
+        let document: Arc<Path> = Arc::from(relative.as_path());
+        let system = Arc::clone(&self.systems[owner].uuid);
+        facts.documents.push(document_row(
+            &relative,
+            entry.doc.parsed.model(),
+            entry.doc.format,
+            entry.doc.bytes,
+            &system,
+        ));
+        let controls = &self.systems[owner].controls;
+        let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<String>)>| {
+            for (mut row, mitigating) in risks {
+                row.system = Arc::clone(&system);
+                row.document = Arc::clone(&document);
+                let mut named: Vec<String> = mitigating
+                    .iter()
+                    .filter_map(|uuid| controls.get(uuid).cloned())
+                    .collect();
+                named.sort();
+                named.dedup();
+                row.mitigated_controls = named;
+                facts.risks.push(row);
+            }
+        };
+        match entry.doc.parsed {
+            Parsed::Ar {
+                findings,
+                observations,
+                risks,
+                ..
+            } => {
+                attach_risks(risks);
+                facts.findings.extend(findings.into_iter().map(|mut row| {
+                    row.system = Arc::clone(&system);
+                    row.document = Arc::clone(&document);
+                    row
+                }));
+                facts
+                    .observations
+                    .extend(observations.into_iter().map(|mut row| {
+                        row.system = Arc::clone(&system);
+                        row
+                    }));
+            }
+            Parsed::Poam { risks, items, .. } => {
+                attach_risks(risks);
+                facts.poam_items.extend(items.into_iter().map(|mut row| {
+                    row.system = Arc::clone(&system);
+                    row.document = Arc::clone(&document);
+                    row
+                }));
+            }
+            Parsed::Ssp { .. } | Parsed::Ap { .. } => {}
         }
     }
-    assemble(entries, &fates, pattern, &mut linked);
-    linked
 }
 
-fn attribute(
-    attribution: &Attribution,
-    pattern: &str,
-    entry: &Entry,
-) -> Result<(String, String), String> {
-    let from_path = match_pattern(pattern, &entry.root, &entry.path);
-    attributed(attribution, from_path.as_ref(), pattern)
+/// The entry's path relative to its input folder.
+fn relative(entry: &Entry) -> PathBuf {
+    entry
+        .path
+        .strip_prefix(&entry.root)
+        .map(Path::to_owned)
+        .unwrap_or_else(|_| entry.path.clone())
+}
+
+fn document_row(
+    relative: &Path,
+    model: &'static str,
+    format: oscal_io::Format,
+    bytes: u64,
+    system: &Arc<str>,
+) -> DocumentRow {
+    DocumentRow {
+        path: relative.to_owned(),
+        model,
+        format: match format {
+            oscal_io::Format::Json => "JSON",
+            oscal_io::Format::Xml => "XML",
+            oscal_io::Format::Yaml => "YAML",
+        },
+        system: Arc::clone(system),
+        bytes,
+    }
 }
 
 fn attributed(
@@ -315,130 +445,6 @@ fn attributed(
              path does not match {pattern}",
             oscal_model::MIM6_NAMESPACE
         )),
-    }
-}
-
-fn assemble(entries: Vec<Entry>, fates: &[Fate], pattern: &str, linked: &mut Linked) {
-    let uuids: Vec<String> = entries
-        .iter()
-        .map(|entry| match &entry.doc.parsed {
-            Parsed::Ssp { uuid, .. } => uuid.clone(),
-            _ => String::new(),
-        })
-        .collect();
-    let mut controls_of: FxHashMap<usize, FxHashMap<String, String>> = FxHashMap::default();
-    for (i, entry) in entries.iter().enumerate() {
-        if let Parsed::Ssp {
-            implementation_controls,
-            ..
-        } = &entry.doc.parsed
-            && fates[i] == Fate::System(i)
-        {
-            controls_of.insert(i, implementation_controls.iter().cloned().collect());
-        }
-    }
-    let facts = &mut linked.facts;
-    for (i, entry) in entries.into_iter().enumerate() {
-        let Fate::System(owner) = fates[i] else {
-            continue;
-        };
-        let system: Arc<str> = Arc::from(uuids[owner].as_str());
-        // Paths in the facts are relative to the input folder, so that the same fleet gives
-        // the same tables wherever it lies.
-        let relative = entry
-            .path
-            .strip_prefix(&entry.root)
-            .map(Path::to_owned)
-            .unwrap_or_else(|_| entry.path.clone());
-        let document: Arc<Path> = Arc::from(relative.as_path());
-        facts.documents.push(DocumentRow {
-            path: relative.clone(),
-            model: entry.doc.parsed.model(),
-            format: match entry.doc.format {
-                oscal_io::Format::Json => "JSON",
-                oscal_io::Format::Xml => "XML",
-                oscal_io::Format::Yaml => "YAML",
-            },
-            system: system.clone(),
-            bytes: entry.doc.bytes,
-        });
-        let controls = controls_of.get(&owner);
-        let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<String>)>| {
-            for (mut row, mitigating) in risks {
-                row.system = Arc::clone(&system);
-                row.document = Arc::clone(&document);
-                let mut named: Vec<String> = mitigating
-                    .iter()
-                    .filter_map(|uuid| controls.and_then(|c| c.get(uuid)).cloned())
-                    .collect();
-                named.sort();
-                named.dedup();
-                row.mitigated_controls = named;
-                facts.risks.push(row);
-            }
-        };
-        match entry.doc.parsed {
-            Parsed::Ssp {
-                uuid,
-                attribution,
-                name,
-                impact,
-                implementations,
-                ..
-            } => {
-                let from_path = match_pattern(pattern, &entry.root, &entry.path);
-                let (region, city) =
-                    attributed(&attribution, from_path.as_ref(), pattern).unwrap_or_default();
-                facts.systems.push(SystemRow {
-                    system: uuid.clone(),
-                    path: relative.clone(),
-                    city_name: attribution
-                        .city_name
-                        .clone()
-                        .unwrap_or_else(|| city.clone()),
-                    city,
-                    region,
-                    population: attribution.population,
-                    name,
-                    impact,
-                    weight: impact.iter().flatten().copied().max().unwrap_or(2),
-                });
-                facts
-                    .implementations
-                    .extend(implementations.into_iter().map(|mut row| {
-                        row.system = Arc::clone(&system);
-                        row
-                    }));
-            }
-            Parsed::Ap { .. } => {}
-            Parsed::Ar {
-                findings,
-                observations,
-                risks,
-                ..
-            } => {
-                facts.findings.extend(findings.into_iter().map(|mut row| {
-                    row.system = Arc::clone(&system);
-                    row.document = Arc::clone(&document);
-                    row
-                }));
-                facts
-                    .observations
-                    .extend(observations.into_iter().map(|mut row| {
-                        row.system = Arc::clone(&system);
-                        row
-                    }));
-                attach_risks(risks);
-            }
-            Parsed::Poam { risks, items, .. } => {
-                attach_risks(risks);
-                facts.poam_items.extend(items.into_iter().map(|mut row| {
-                    row.system = Arc::clone(&system);
-                    row.document = Arc::clone(&document);
-                    row
-                }));
-            }
-        }
     }
 }
 

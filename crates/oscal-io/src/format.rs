@@ -84,6 +84,54 @@ pub fn sniff_json_model(bytes: &[u8]) -> Option<oscal_model::ModelKind> {
     }
 }
 
+/// The model of a document in any format, from its first bytes only (a prefix of the file is
+/// enough): the first property of JSON, the root element of XML, the first top-level key of
+/// YAML (`$schema` skipped). `None` when the start says nothing certain; a full parse decides.
+pub fn sniff_model(bytes: &[u8]) -> Option<oscal_model::ModelKind> {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    match Format::sniff(bytes)? {
+        Format::Json => sniff_json_model(bytes),
+        Format::Xml => {
+            let mut rest = skip_space(bytes);
+            // Declarations, processing instructions and comments before the root element.
+            loop {
+                if let Some(after) = rest.strip_prefix(b"<?") {
+                    let end = after.windows(2).position(|w| w == b"?>")?;
+                    rest = skip_space(&after[end + 2..]);
+                } else if let Some(after) = rest.strip_prefix(b"<!--") {
+                    let end = after.windows(3).position(|w| w == b"-->")?;
+                    rest = skip_space(&after[end + 3..]);
+                } else {
+                    break;
+                }
+            }
+            let name = rest.strip_prefix(b"<")?;
+            let end = name
+                .iter()
+                .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))?;
+            let name = std::str::from_utf8(&name[..end]).ok()?;
+            // A prefixed root (`o:catalog`) names its model after the prefix.
+            let local = name.rsplit(':').next()?;
+            oscal_model::ModelKind::from_root_key(local)
+        }
+        Format::Yaml => {
+            let text = std::str::from_utf8(bytes).ok().or_else(|| {
+                // A prefix may end inside a character: keep what is whole.
+                let valid = std::str::from_utf8(bytes).unwrap_err().valid_up_to();
+                std::str::from_utf8(&bytes[..valid]).ok()
+            })?;
+            text.lines()
+                .filter(|l| !l.is_empty() && !l.starts_with(['#', ' ', '\t']) && *l != "---")
+                .filter_map(|l| {
+                    l.split_once(':')
+                        .map(|(key, _)| key.trim_matches(['"', '\'']))
+                })
+                .find(|key| *key != "$schema")
+                .and_then(oscal_model::ModelKind::from_root_key)
+        }
+    }
+}
+
 fn skip_space(bytes: &[u8]) -> &[u8] {
     let start = bytes
         .iter()
@@ -195,5 +243,32 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn models_are_sniffed_from_the_first_bytes_of_any_format() {
+        use oscal_model::ModelKind;
+        let cases: [(&[u8], Option<ModelKind>); 6] = [
+            (br#"{"$schema": "x", "catalog": {"uuid"#, Some(ModelKind::Catalog)),
+            (
+                b"<?xml version=\"1.0\"?>\n<!-- c -->\n<assessment-results xmlns=\"http://csrc.nist.gov/ns/oscal/1.0\" uuid=",
+                Some(ModelKind::AssessmentResults),
+            ),
+            (
+                b"---\n# a comment\nplan-of-action-and-milestones:\n  uuid: x",
+                Some(ModelKind::PlanOfActionAndMilestones),
+            ),
+            (b"<html><body>", None),
+            (b"not a document", None),
+            (b"{\"cata", None),
+        ];
+        for (bytes, model) in cases {
+            assert_eq!(
+                sniff_model(bytes),
+                model,
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
     }
 }

@@ -38,5 +38,5 @@ pub mod yaml;
 pub use atomic::{StagedDir, write_atomic};
 pub use document::{detect_format, read_document, read_value, write_document};
 pub use error::{Error, Result};
-pub use format::{Format, decode_text, sniff_json_model};
+pub use format::{Format, decode_text, sniff_json_model, sniff_model};
 pub use read::{DEFAULT_MAX_BYTES, read_file};
