@@ -1,7 +1,11 @@
-//! Facts from ingest as polars frames: systems and controls numbered, times in seconds since
-//! the epoch, one row per fact.
+//! Facts packed for the metrics, batch by batch: systems and controls numbered, strings the
+//! metrics only compare or sort replaced by numbers (documents and risks by their rank in
+//! sorted order, so that sorting the numbers sorts the strings), times in seconds since the
+//! epoch. What the packed rows hold is a few dozen bytes a fact, whatever its text.
 
-use mim6_ingest::Facts;
+use std::sync::Arc;
+
+use mim6_ingest::{Facts, SystemRow};
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
@@ -20,8 +24,17 @@ pub(crate) struct Inputs {
     /// `sys, ctl, risk, date`: findings naming risks, and risks' mitigating implementations.
     pub(crate) risk_controls: DataFrame,
     /// `sys, risk, date, doc, status, deadline, first_seen, closed, likelihood, impact,
-    /// likelihood_adjusted, impact_adjusted, false_positive, accepted, title`
+    /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title`
     pub(crate) risks: DataFrame,
+    /// The names of the numbers in the `risk`, `doc` and `title` columns.
+    pub(crate) names: Names,
+}
+
+/// The strings behind numbered columns.
+pub(crate) struct Names {
+    pub(crate) risks: Vec<Arc<str>>,
+    pub(crate) documents: Vec<Arc<str>>,
+    pub(crate) titles: Vec<Arc<str>>,
 }
 
 pub(crate) fn seconds(t: jiff::Timestamp) -> i64 {
@@ -32,253 +45,76 @@ fn frame(columns: Vec<Column>) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
-pub(crate) fn build(facts: &Facts, baseline: &[BaselineControl]) -> Result<Inputs> {
-    let system_index: FxHashMap<&str, u32> = facts
-        .systems
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.system.as_str(), i as u32))
-        .collect();
-    let control_index: FxHashMap<&str, u32> = baseline
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.id.as_str(), i as u32))
-        .collect();
-    let sys = |id: &str| system_index.get(id).copied();
-    let ctl = |id: &str| control_index.get(id).copied();
+/// Strings numbered in order of first appearance.
+#[derive(Default)]
+struct Interner {
+    ids: FxHashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
+}
 
-    let s = &facts.systems;
-    let impact =
-        |k: usize| -> Vec<Option<u32>> { s.iter().map(|r| r.impact[k].map(u32::from)).collect() };
-    let systems = frame(vec![
-        Column::new("sys".into(), (0..s.len() as u32).collect::<Vec<u32>>()),
-        Column::new(
-            "system".into(),
-            s.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "city".into(),
-            s.iter().map(|r| r.city.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region".into(),
-            s.iter().map(|r| r.region.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "city_name".into(),
-            s.iter().map(|r| r.city_name.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "population".into(),
-            s.iter().map(|r| r.population).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "name".into(),
-            s.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new("impact_c".into(), impact(0)),
-        Column::new("impact_i".into(), impact(1)),
-        Column::new("impact_a".into(), impact(2)),
-        Column::new(
-            "sw".into(),
-            s.iter().map(|r| f64::from(r.weight)).collect::<Vec<_>>(),
-        ),
-    ])?;
-
-    let b = baseline;
-    let controls = frame(vec![
-        Column::new("ctl".into(), (0..b.len() as u32).collect::<Vec<u32>>()),
-        Column::new(
-            "control".into(),
-            b.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "parent".into(),
-            b.iter().map(|c| c.parent.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "family".into(),
-            b.iter().map(|c| c.family.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "title".into(),
-            b.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new("cw".into(), b.iter().map(|c| c.weight).collect::<Vec<_>>()),
-        Column::new(
-            "gdpr_articles".into(),
-            b.iter()
-                .map(|c| c.gdpr_articles.join("|"))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "tags".into(),
-            b.iter().map(|c| c.tags.join("|")).collect::<Vec<_>>(),
-        ),
-    ])?;
-
-    let (mut c_sys, mut c_ctl, mut c_state, mut c_inh) = (vec![], vec![], vec![], vec![]);
-    for row in &facts.implementations {
-        if let (Some(s), Some(c)) = (sys(&row.system), ctl(&row.control)) {
-            c_sys.push(s);
-            c_ctl.push(c);
-            c_state.push(row.state.as_deref());
-            c_inh.push(row.inherited);
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
         }
+        let id = self.names.len() as u32;
+        let name: Arc<str> = Arc::from(name);
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
+        id
     }
-    let claims = frame(vec![
-        Column::new("sys".into(), c_sys),
-        Column::new("ctl".into(), c_ctl),
-        Column::new("state".into(), c_state),
-        Column::new("inherited".into(), c_inh),
-    ])?;
 
-    let mut f = FindingColumns::default();
-    let mut rc = RiskControlColumns::default();
-    for row in &facts.findings {
-        let (Some(s), Some(c)) = (sys(&row.system), ctl(&row.control)) else {
-            continue;
-        };
-        let date = seconds(row.date);
-        f.sys.push(s);
-        f.ctl.push(c);
-        f.result.push(row.result.as_str());
-        f.date.push(date);
-        f.doc.push(row.document.to_string_lossy().into_owned());
-        f.satisfied.push(row.satisfied);
-        f.observations.push(row.observations);
-        f.automated.push(row.automated);
-        f.evidence.push(row.evidence.map(seconds));
-        for risk in &row.risks {
-            rc.push(s, c, risk, date);
+    /// The names sorted, and for each id its rank among them.
+    fn ranked(self) -> (Vec<Arc<str>>, Vec<u32>) {
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_by(|a, b| self.names[*a as usize].cmp(&self.names[*b as usize]));
+        let mut rank = vec![0; order.len()];
+        for (r, id) in order.iter().enumerate() {
+            rank[*id as usize] = r as u32;
         }
+        let names = order
+            .iter()
+            .map(|id| Arc::clone(&self.names[*id as usize]))
+            .collect();
+        (names, rank)
     }
-    let findings = frame(vec![
-        Column::new("sys".into(), f.sys),
-        Column::new("ctl".into(), f.ctl),
-        Column::new("result".into(), f.result),
-        Column::new("date".into(), f.date),
-        Column::new("doc".into(), f.doc),
-        Column::new("satisfied".into(), f.satisfied),
-        Column::new("observations".into(), f.observations),
-        Column::new("automated".into(), f.automated),
-        Column::new("evidence".into(), f.evidence),
-    ])?;
+}
 
-    let r = &facts.risks;
-    let mut keep = Vec::with_capacity(r.len());
-    for row in r {
-        let Some(s) = sys(&row.system) else { continue };
-        keep.push((s, row));
-        for control in &row.mitigated_controls {
-            if let Some(c) = ctl(control) {
-                rc.push(s, c, &row.risk, seconds(row.date));
-            }
-        }
-    }
-    let level = |f: fn(&mim6_ingest::RiskRow) -> Option<u8>| -> Vec<Option<i32>> {
-        keep.iter().map(|(_, r)| f(r).map(i32::from)).collect()
-    };
-    let risks = frame(vec![
-        Column::new(
-            "sys".into(),
-            keep.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "risk".into(),
-            keep.iter()
-                .map(|(_, r)| r.risk.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "date".into(),
-            keep.iter()
-                .map(|(_, r)| seconds(r.date))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "doc".into(),
-            keep.iter()
-                .map(|(_, r)| r.document.to_string_lossy().into_owned())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "status".into(),
-            keep.iter()
-                .map(|(_, r)| r.status.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "deadline".into(),
-            keep.iter()
-                .map(|(_, r)| r.deadline.map(seconds))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "first_seen".into(),
-            keep.iter()
-                .map(|(_, r)| seconds(r.first_seen))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "closed".into(),
-            keep.iter()
-                .map(|(_, r)| r.closed.map(seconds))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("likelihood".into(), level(|r| r.likelihood)),
-        Column::new("impact".into(), level(|r| r.impact)),
-        Column::new(
-            "likelihood_adjusted".into(),
-            level(|r| r.likelihood_adjusted),
-        ),
-        Column::new("impact_adjusted".into(), level(|r| r.impact_adjusted)),
-        Column::new(
-            "naming".into(),
-            keep.iter()
-                .map(|(_, r)| r.naming.name())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "false_positive".into(),
-            keep.iter()
-                .map(|(_, r)| r.false_positive)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "accepted".into(),
-            keep.iter().map(|(_, r)| r.accepted).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "title".into(),
-            keep.iter()
-                .map(|(_, r)| r.title.as_str())
-                .collect::<Vec<_>>(),
-        ),
-    ])?;
-    let risk_controls = frame(vec![
-        Column::new("sys".into(), rc.sys),
-        Column::new("ctl".into(), rc.ctl),
-        Column::new("risk".into(), rc.risk),
-        Column::new("date".into(), rc.date),
-    ])?;
-    Ok(Inputs {
-        systems,
-        controls,
-        claims,
-        findings,
-        risk_controls,
-        risks,
-    })
+/// Packs batches of facts.
+#[derive(Default)]
+pub(crate) struct Packer {
+    pub(crate) systems: Vec<SystemRow>,
+    system_index: FxHashMap<Arc<str>, u32>,
+    control_index: FxHashMap<String, u32>,
+    states: Interner,
+    results: Interner,
+    documents: Interner,
+    risk_ids: Interner,
+    titles: Interner,
+    statuses: Interner,
+    claims: ClaimColumns,
+    findings: FindingColumns,
+    risk_controls: RiskControlColumns,
+    risks: RiskColumns,
+    /// The earliest and latest date of a finding, risk or POA&M.
+    pub(crate) dates: Option<(jiff::Timestamp, jiff::Timestamp)>,
 }
 
 #[derive(Default)]
-struct FindingColumns<'a> {
+struct ClaimColumns {
     sys: Vec<u32>,
     ctl: Vec<u32>,
-    result: Vec<&'a str>,
+    state: Vec<Option<u32>>,
+    inherited: Vec<bool>,
+}
+
+#[derive(Default)]
+struct FindingColumns {
+    sys: Vec<u32>,
+    ctl: Vec<u32>,
+    result: Vec<u32>,
     date: Vec<i64>,
-    doc: Vec<String>,
+    doc: Vec<u32>,
     satisfied: Vec<bool>,
     observations: Vec<u32>,
     automated: Vec<u32>,
@@ -289,15 +125,314 @@ struct FindingColumns<'a> {
 struct RiskControlColumns {
     sys: Vec<u32>,
     ctl: Vec<u32>,
-    risk: Vec<String>,
+    risk: Vec<u32>,
     date: Vec<i64>,
 }
 
+#[derive(Default)]
+struct RiskColumns {
+    sys: Vec<u32>,
+    risk: Vec<u32>,
+    date: Vec<i64>,
+    doc: Vec<u32>,
+    status: Vec<u32>,
+    deadline: Vec<Option<i64>>,
+    first_seen: Vec<i64>,
+    closed: Vec<Option<i64>>,
+    levels: [Vec<Option<i32>>; 4],
+    naming: Vec<&'static str>,
+    false_positive: Vec<bool>,
+    accepted: Vec<bool>,
+    title: Vec<u32>,
+}
+
+impl Packer {
+    pub(crate) fn new(baseline: &[BaselineControl]) -> Packer {
+        Packer {
+            control_index: baseline
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.clone(), i as u32))
+                .collect(),
+            ..Packer::default()
+        }
+    }
+
+    fn saw(&mut self, t: jiff::Timestamp) {
+        self.dates = Some(match self.dates {
+            Some((lo, hi)) => (lo.min(t), hi.max(t)),
+            None => (t, t),
+        });
+    }
+
+    /// Adds a batch. Its systems are numbered first, so rows may name a system of the same
+    /// batch; rows of unknown systems or controls outside the baseline are left out.
+    pub(crate) fn add(&mut self, facts: &Facts) {
+        for s in &facts.systems {
+            if !self.system_index.contains_key(s.system.as_str()) {
+                let next = self.systems.len() as u32;
+                self.system_index.insert(Arc::from(s.system.as_str()), next);
+                self.systems.push(s.clone());
+            }
+        }
+        let sys = |index: &FxHashMap<Arc<str>, u32>, id: &str| index.get(id).copied();
+        for row in &facts.implementations {
+            let (Some(s), Some(&c)) = (
+                sys(&self.system_index, &row.system),
+                self.control_index.get(&row.control),
+            ) else {
+                continue;
+            };
+            self.claims.sys.push(s);
+            self.claims.ctl.push(c);
+            self.claims
+                .state
+                .push(row.state.as_deref().map(|t| self.states.id(t)));
+            self.claims.inherited.push(row.inherited);
+        }
+        for row in &facts.findings {
+            self.saw(row.date);
+            let (Some(s), Some(&c)) = (
+                sys(&self.system_index, &row.system),
+                self.control_index.get(&row.control),
+            ) else {
+                continue;
+            };
+            let date = seconds(row.date);
+            let f = &mut self.findings;
+            f.sys.push(s);
+            f.ctl.push(c);
+            f.result.push(self.results.id(&row.result));
+            f.date.push(date);
+            f.doc
+                .push(self.documents.id(&row.document.to_string_lossy()));
+            f.satisfied.push(row.satisfied);
+            f.observations.push(row.observations);
+            f.automated.push(row.automated);
+            f.evidence.push(row.evidence.map(seconds));
+            for risk in &row.risks {
+                let id = self.risk_ids.id(risk);
+                self.risk_controls.push(s, c, id, date);
+            }
+        }
+        for row in &facts.risks {
+            self.saw(row.date);
+            let Some(s) = sys(&self.system_index, &row.system) else {
+                continue;
+            };
+            let risk = self.risk_ids.id(&row.risk);
+            for control in &row.mitigated_controls {
+                if let Some(&c) = self.control_index.get(control) {
+                    self.risk_controls.push(s, c, risk, seconds(row.date));
+                }
+            }
+            let r = &mut self.risks;
+            r.sys.push(s);
+            r.risk.push(risk);
+            r.date.push(seconds(row.date));
+            r.doc
+                .push(self.documents.id(&row.document.to_string_lossy()));
+            r.status.push(self.statuses.id(&row.status));
+            r.deadline.push(row.deadline.map(seconds));
+            r.first_seen.push(seconds(row.first_seen));
+            r.closed.push(row.closed.map(seconds));
+            for (k, level) in [
+                row.likelihood,
+                row.impact,
+                row.likelihood_adjusted,
+                row.impact_adjusted,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                r.levels[k].push(level.map(i32::from));
+            }
+            r.naming.push(row.naming.name());
+            r.false_positive.push(row.false_positive);
+            r.accepted.push(row.accepted);
+            r.title.push(self.titles.id(&row.title));
+        }
+        for row in &facts.poam_items {
+            self.saw(row.date);
+        }
+    }
+
+    /// The frames, with the baseline's controls.
+    pub(crate) fn finish(self, baseline: &[BaselineControl]) -> Result<Inputs> {
+        let s = &self.systems;
+        let impact = |k: usize| -> Vec<Option<u32>> {
+            s.iter().map(|r| r.impact[k].map(u32::from)).collect()
+        };
+        let systems = frame(vec![
+            Column::new("sys".into(), (0..s.len() as u32).collect::<Vec<u32>>()),
+            Column::new(
+                "system".into(),
+                s.iter().map(|r| r.system.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "city".into(),
+                s.iter().map(|r| r.city.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "region".into(),
+                s.iter().map(|r| r.region.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "city_name".into(),
+                s.iter().map(|r| r.city_name.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "population".into(),
+                s.iter().map(|r| r.population).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "name".into(),
+                s.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("impact_c".into(), impact(0)),
+            Column::new("impact_i".into(), impact(1)),
+            Column::new("impact_a".into(), impact(2)),
+            Column::new(
+                "sw".into(),
+                s.iter().map(|r| f64::from(r.weight)).collect::<Vec<_>>(),
+            ),
+        ])?;
+
+        let b = baseline;
+        let controls = frame(vec![
+            Column::new("ctl".into(), (0..b.len() as u32).collect::<Vec<u32>>()),
+            Column::new(
+                "control".into(),
+                b.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "parent".into(),
+                b.iter().map(|c| c.parent.as_deref()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "family".into(),
+                b.iter().map(|c| c.family.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "title".into(),
+                b.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new("cw".into(), b.iter().map(|c| c.weight).collect::<Vec<_>>()),
+            Column::new(
+                "gdpr_articles".into(),
+                b.iter()
+                    .map(|c| c.gdpr_articles.join("|"))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "tags".into(),
+                b.iter().map(|c| c.tags.join("|")).collect::<Vec<_>>(),
+            ),
+        ])?;
+
+        let states = &self.states.names;
+        let c = self.claims;
+        let claims = frame(vec![
+            Column::new("sys".into(), c.sys),
+            Column::new("ctl".into(), c.ctl),
+            Column::new(
+                "state".into(),
+                c.state
+                    .iter()
+                    .map(|id| id.map(|id| &*states[id as usize]))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("inherited".into(), c.inherited),
+        ])?;
+
+        // Documents and risks are compared by their names' order: their numbers become ranks.
+        let (documents, doc_rank) = self.documents.ranked();
+        let (risk_names, risk_rank) = self.risk_ids.ranked();
+        let rank = |ids: Vec<u32>, ranks: &[u32]| -> Vec<u32> {
+            ids.into_iter().map(|id| ranks[id as usize]).collect()
+        };
+
+        let f = self.findings;
+        let findings = frame(vec![
+            Column::new("sys".into(), f.sys),
+            Column::new("ctl".into(), f.ctl),
+            Column::new("result".into(), f.result),
+            Column::new("date".into(), f.date),
+            Column::new("doc".into(), rank(f.doc, &doc_rank)),
+            Column::new("satisfied".into(), f.satisfied),
+            Column::new("observations".into(), f.observations),
+            Column::new("automated".into(), f.automated),
+            Column::new("evidence".into(), f.evidence),
+        ])?;
+        let rc = self.risk_controls;
+        let risk_controls = frame(vec![
+            Column::new("sys".into(), rc.sys),
+            Column::new("ctl".into(), rc.ctl),
+            Column::new("risk".into(), rank(rc.risk, &risk_rank)),
+            Column::new("date".into(), rc.date),
+        ])?;
+        let statuses = &self.statuses.names;
+        let r = self.risks;
+        let [likelihood, impact, likelihood_adjusted, impact_adjusted] = r.levels;
+        let risks = frame(vec![
+            Column::new("sys".into(), r.sys),
+            Column::new("risk".into(), rank(r.risk, &risk_rank)),
+            Column::new("date".into(), r.date),
+            Column::new("doc".into(), rank(r.doc, &doc_rank)),
+            Column::new(
+                "status".into(),
+                r.status
+                    .iter()
+                    .map(|id| &*statuses[*id as usize])
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new("deadline".into(), r.deadline),
+            Column::new("first_seen".into(), r.first_seen),
+            Column::new("closed".into(), r.closed),
+            Column::new("likelihood".into(), likelihood),
+            Column::new("impact".into(), impact),
+            Column::new("likelihood_adjusted".into(), likelihood_adjusted),
+            Column::new("impact_adjusted".into(), impact_adjusted),
+            Column::new("naming".into(), r.naming),
+            Column::new("false_positive".into(), r.false_positive),
+            Column::new("accepted".into(), r.accepted),
+            Column::new("title".into(), r.title),
+        ])?;
+        Ok(Inputs {
+            systems,
+            controls,
+            claims,
+            findings,
+            risk_controls,
+            risks,
+            names: Names {
+                risks: risk_names,
+                documents,
+                titles: self.titles.names,
+            },
+        })
+    }
+}
+
 impl RiskControlColumns {
-    fn push(&mut self, sys: u32, ctl: u32, risk: &str, date: i64) {
+    fn push(&mut self, sys: u32, ctl: u32, risk: u32, date: i64) {
         self.sys.push(sys);
         self.ctl.push(ctl);
-        self.risk.push(risk.to_owned());
+        self.risk.push(risk);
         self.date.push(date);
     }
+}
+
+/// Replaces the numbers in `column` of `frame` by the names they stand for.
+pub(crate) fn decode(frame: &mut DataFrame, column: &str, names: &[Arc<str>]) -> Result<()> {
+    if frame.height() == 0 {
+        return Ok(());
+    }
+    let ids = frame.column(column)?.u32()?.clone();
+    let text: Vec<Option<&str>> = ids
+        .iter()
+        .map(|id| id.map(|id| &*names[id as usize]))
+        .collect();
+    frame.replace(column, Column::new(column.into(), text))?;
+    Ok(())
 }

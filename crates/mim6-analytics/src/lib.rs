@@ -14,6 +14,10 @@ mod tables;
 pub use period::{Period, PeriodLength};
 pub use tables::{Formats, Tables, write_tables};
 
+use std::path::Path;
+
+use polars::prelude::DataFrame;
+
 /// A control of the resolved baseline, as the metrics need it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineControl {
@@ -162,16 +166,162 @@ pub enum Error {
 /// A `Result` whose error is [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// Computes every fact, dimension and metric table. The facts are dropped as soon as they are
-/// in polars frames, before the metrics run.
+/// Takes the facts of a run batch by batch (as [`mim6_ingest::ingest_into`] hands them on),
+/// keeps of each row what the metrics need, packed, and either keeps the fact tables in memory
+/// or writes them as they come into the run's staged tables folder. [`Collector::finish`]
+/// computes the metrics.
+pub struct Collector {
+    baseline: Vec<BaselineControl>,
+    packer: input::Packer,
+    places: tables::Places,
+    documents: std::collections::BTreeMap<&'static str, usize>,
+    output: Output,
+}
+
+enum Output {
+    Memory(Vec<(&'static str, DataFrame)>),
+    Folder {
+        staged: oscal_io::StagedDir,
+        sink: tables::FactSink,
+        formats: Formats,
+    },
+}
+
+impl std::fmt::Debug for Collector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collector")
+            .field("systems", &self.packer.systems.len())
+            .field("documents", &self.documents)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Collector {
+    /// Keeps every table in memory.
+    pub fn in_memory(baseline: &[BaselineControl]) -> Collector {
+        Collector::with(baseline, Output::Memory(Vec::new()))
+    }
+
+    /// Writes every table under `dir/tables/`: staged in `dir/tables.staging/` and swapped in
+    /// by [`Collector::finish`], so that an interrupted run leaves the previous tables whole.
+    pub fn to_folder(
+        baseline: &[BaselineControl],
+        dir: &Path,
+        formats: Formats,
+    ) -> Result<Collector> {
+        let staged = oscal_io::StagedDir::new(&dir.join("tables"))?;
+        let sink = tables::FactSink::new(staged.path(), formats);
+        Ok(Collector::with(
+            baseline,
+            Output::Folder {
+                staged,
+                sink,
+                formats,
+            },
+        ))
+    }
+
+    fn with(baseline: &[BaselineControl], output: Output) -> Collector {
+        Collector {
+            baseline: baseline.to_vec(),
+            packer: input::Packer::new(baseline),
+            places: tables::Places::default(),
+            documents: std::collections::BTreeMap::new(),
+            output,
+        }
+    }
+
+    /// Takes a batch of facts.
+    pub fn add(&mut self, facts: mim6_ingest::Facts) -> Result<()> {
+        for s in &facts.systems {
+            self.places
+                .insert(s.system.clone(), (s.region.clone(), s.city.clone()));
+        }
+        for d in &facts.documents {
+            *self.documents.entry(d.model).or_default() += 1;
+        }
+        self.packer.add(&facts);
+        let frames = tables::fact_frames(&facts, &self.places)?;
+        drop(facts);
+        match &mut self.output {
+            Output::Memory(kept) => {
+                for (name, frame) in frames {
+                    match kept.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, all)) => {
+                            all.vstack_mut(&frame)?;
+                        }
+                        None => kept.push((name, frame)),
+                    }
+                }
+            }
+            Output::Folder { sink, .. } => sink.write(frames)?,
+        }
+        Ok(())
+    }
+
+    /// The earliest and latest date of a finding, risk or POA&M taken so far.
+    pub fn dates(&self) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+        self.packer.dates
+    }
+
+    /// Systems taken so far.
+    pub fn systems(&self) -> usize {
+        self.packer.systems.len()
+    }
+
+    /// Documents taken so far, by model.
+    pub fn documents(&self) -> &std::collections::BTreeMap<&'static str, usize> {
+        &self.documents
+    }
+
+    /// Computes the metrics; when writing to a folder, writes them and swaps the tables in.
+    pub fn finish(self, settings: &Settings) -> Result<Tables> {
+        let systems = self.packer.systems.clone();
+        let inputs = self.packer.finish(&self.baseline)?;
+        let dims = tables::dim_tables(&systems, &inputs, settings)?;
+        let mut metrics = metrics::compute(&inputs, settings)?;
+        let names = &inputs.names;
+        input::decode(&mut metrics.fact_risk_period, "risk", &names.risks)?;
+        input::decode(&mut metrics.fact_risk_period, "title", &names.titles)?;
+        input::decode(&mut metrics.fact_risk_period, "doc", &names.documents)?;
+        match self.output {
+            Output::Memory(mut kept) => {
+                for (name, frame) in
+                    tables::fact_frames(&mim6_ingest::Facts::default(), &self.places)?
+                {
+                    if !kept.iter().any(|(n, _)| *n == name) {
+                        kept.push((name, frame));
+                    }
+                }
+                let mut all = dims;
+                all.extend(kept);
+                tables::finish(all, metrics)
+            }
+            Output::Folder {
+                staged,
+                sink,
+                formats,
+            } => {
+                let empty = tables::fact_frames(&mim6_ingest::Facts::default(), &self.places)?;
+                let written = sink.finish(empty)?;
+                let mut tables = tables::finish(dims, metrics)?;
+                tables::write_all(&tables, staged.path(), formats)?;
+                staged.commit()?;
+                tables.rows.extend(written);
+                tables.rows.sort();
+                Ok(tables)
+            }
+        }
+    }
+}
+
+/// Computes every fact, dimension and metric table of `facts`, in memory.
 pub fn compute(
     facts: mim6_ingest::Facts,
     baseline: &[BaselineControl],
     settings: &Settings,
 ) -> Result<Tables> {
-    let inputs = input::build(&facts, baseline)?;
-    let fact_tables = tables::fact_tables(&facts, &inputs, settings)?;
-    drop(facts);
-    let metrics = metrics::compute(&inputs, settings)?;
-    tables::finish(fact_tables, metrics)
+    let mut collector = Collector::in_memory(baseline);
+    collector.add(facts)?;
+    collector.finish(settings)
 }

@@ -9,15 +9,18 @@ use polars::prelude::*;
 use crate::input::Inputs;
 use crate::{Error, Result, Settings};
 
-/// Every table of a run, by name, in a fixed order.
+/// The tables of a run, by name, in a fixed order: those kept in memory, and the row count of
+/// every table, those written as they came (the fact tables of a run into a folder) included.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
     /// `(name, table)`.
     pub tables: Vec<(String, DataFrame)>,
+    /// `(name, rows)` of every table, sorted by name.
+    pub rows: Vec<(String, usize)>,
 }
 
 impl Tables {
-    /// The table called `name`.
+    /// The table called `name`, if it is kept in memory.
     pub fn get(&self, name: &str) -> Option<&DataFrame> {
         self.tables.iter().find(|(n, _)| n == name).map(|(_, t)| t)
     }
@@ -55,26 +58,16 @@ fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
     Ok(frame.select(keep)?)
 }
 
-/// The dimension and fact tables, in output order.
-pub(crate) fn fact_tables(
-    facts: &Facts,
+/// Where each system lies: its region and city.
+pub(crate) type Places = rustc_hash::FxHashMap<String, (String, String)>;
+
+/// The dimension tables, in output order.
+pub(crate) fn dim_tables(
+    systems: &[mim6_ingest::SystemRow],
     inputs: &Inputs,
     settings: &Settings,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
-    let region_of: rustc_hash::FxHashMap<&str, (&str, &str)> = facts
-        .systems
-        .iter()
-        .map(|s| (s.system.as_str(), (s.region.as_str(), s.city.as_str())))
-        .collect();
-    let place = |system: &str, k: usize| -> String {
-        region_of
-            .get(system)
-            .map(|(r, c)| if k == 0 { *r } else { *c })
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let mut cities: Vec<(&str, &str, &str, Option<u64>)> = facts
-        .systems
+    let mut cities: Vec<(&str, &str, &str, Option<u64>)> = systems
         .iter()
         .map(|s| {
             (
@@ -126,6 +119,27 @@ pub(crate) fn fact_tables(
     ])?;
     let mut dim_system = inputs.systems.clone();
     dim_system.rename("sw", "weight".into())?;
+    let mut dim_control = inputs.controls.clone();
+    dim_control.rename("cw", "weight".into())?;
+    Ok(vec![
+        ("dim_control", dim_control),
+        ("dim_system", dim_system),
+        ("dim_city", dim_city),
+        ("dim_period", dim_period),
+    ])
+}
+
+/// The fact tables of a batch of facts, in output order.
+pub(crate) fn fact_frames(
+    facts: &Facts,
+    places: &Places,
+) -> Result<Vec<(&'static str, DataFrame)>> {
+    let place = |system: &str, k: usize| -> &str {
+        places
+            .get(system)
+            .map(|(r, c)| if k == 0 { r.as_str() } else { c.as_str() })
+            .unwrap_or_default()
+    };
     let i = &facts.implementations;
     let fact_implementation = frame(vec![
         Column::new(
@@ -375,13 +389,7 @@ pub(crate) fn fact_tables(
             q.iter().map(|x| x.risks.join("|")).collect::<Vec<_>>(),
         ),
     ])?;
-    let mut dim_control = inputs.controls.clone();
-    dim_control.rename("cw", "weight".into())?;
     Ok(vec![
-        ("dim_control", dim_control),
-        ("dim_system", dim_system),
-        ("dim_city", dim_city),
-        ("dim_period", dim_period),
         ("fact_implementation", fact_implementation),
         ("fact_finding", fact_finding),
         ("fact_observation", fact_observation),
@@ -406,7 +414,12 @@ pub(crate) fn finish(facts: Vec<(&'static str, DataFrame)>, metrics: Metrics) ->
         .chain(metric_tables)
         .map(|(name, table)| Ok((name.to_owned(), drop_internal(&table)?)))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Tables { tables })
+    let mut rows: Vec<(String, usize)> = tables
+        .iter()
+        .map(|(name, table)| (name.clone(), table.height()))
+        .collect();
+    rows.sort();
+    Ok(Tables { tables, rows })
 }
 
 /// Which files [`write_tables`] writes.
@@ -440,54 +453,191 @@ fn segment(value: &str) -> String {
         .collect()
 }
 
+/// The Parquet file of `name` for `region` (the folder without a region level when `None`).
+fn parquet_path(dir: &Path, name: &str, partition: &[(&str, String)]) -> PathBuf {
+    let mut folder = dir.join(name);
+    for (key, value) in partition {
+        folder = folder.join(format!("{key}={}", segment(value)));
+    }
+    folder.join("data.parquet")
+}
+
+/// The value of a partition key in the first row of `part`.
+fn key_value(part: &DataFrame, key: &str) -> Result<String> {
+    Ok(match part.column(key)?.get(0)? {
+        AnyValue::Null => "null".to_owned(),
+        // Owned and borrowed strings alike, without quotes.
+        other => other.str_value().into_owned(),
+    })
+}
+
+/// A partition: its keys and their values.
+type Partition = Vec<(&'static str, String)>;
+
+/// Splits `table` by the partition keys it has among `region` and `period`; the keys go to
+/// the folder names (hive style), not into the files.
+fn partitions(table: &DataFrame) -> Result<Vec<(Partition, DataFrame)>> {
+    let keys: Vec<&'static str> = ["region", "period"]
+        .into_iter()
+        .filter(|k| table.get_column_names().iter().any(|n| n.as_str() == *k))
+        .collect();
+    if keys.is_empty() || table.height() == 0 {
+        return Ok(vec![(Vec::new(), table.clone())]);
+    }
+    let mut out = Vec::new();
+    for part in table.partition_by_stable(keys.clone(), true)? {
+        let values = keys
+            .iter()
+            .map(|k| Ok((*k, key_value(&part, k)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let mut part = part.drop_many(keys.iter().copied());
+        part.rechunk_mut();
+        out.push((values, part));
+    }
+    Ok(out)
+}
+
+fn write_csv(table: &mut DataFrame, header: bool, file: &mut std::fs::File) -> Result<()> {
+    CsvWriter::new(&mut *file)
+        .include_header(header)
+        .finish(table)?;
+    Ok(())
+}
+
+/// Writes one whole table into `dir` (a staging folder).
+fn write_table(dir: &Path, name: &str, table: &DataFrame, formats: Formats) -> Result<()> {
+    let mut table = table.clone();
+    if formats.csv {
+        let path = dir.join(format!("{name}.csv"));
+        let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+        write_csv(&mut table, true, &mut file)?;
+        file.sync_all().map_err(io(&path))?;
+    }
+    if formats.parquet {
+        for (partition, mut part) in partitions(&table)? {
+            let path = parquet_path(dir, name, &partition);
+            let folder = path.parent().unwrap_or(dir);
+            std::fs::create_dir_all(folder).map_err(io(folder))?;
+            let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+            ParquetWriter::new(&mut file).finish(&mut part)?;
+            file.sync_all().map_err(io(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fact tables written as their batches come: each CSV file appended to, each Parquet file
+/// (one per table and region) given a row group per batch, so that no fact table is ever
+/// whole in memory.
+pub(crate) struct FactSink {
+    dir: PathBuf,
+    formats: Formats,
+    csv: rustc_hash::FxHashMap<&'static str, std::fs::File>,
+    parquet: std::collections::BTreeMap<
+        PathBuf,
+        polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    >,
+    rows: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl std::fmt::Debug for FactSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FactSink")
+            .field("dir", &self.dir)
+            .field("rows", &self.rows)
+            .finish()
+    }
+}
+
+impl FactSink {
+    pub(crate) fn new(dir: &Path, formats: Formats) -> FactSink {
+        FactSink {
+            dir: dir.to_owned(),
+            formats,
+            csv: rustc_hash::FxHashMap::default(),
+            parquet: std::collections::BTreeMap::new(),
+            rows: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Appends a batch's rows.
+    pub(crate) fn write(&mut self, frames: Vec<(&'static str, DataFrame)>) -> Result<()> {
+        for (name, mut table) in frames {
+            *self.rows.entry(name).or_default() += table.height();
+            if self.formats.csv {
+                let first = !self.csv.contains_key(name);
+                if first || table.height() > 0 {
+                    let path = self.dir.join(format!("{name}.csv"));
+                    if first {
+                        let file = std::fs::File::create(&path).map_err(io(&path))?;
+                        self.csv.insert(name, file);
+                    }
+                    let file = self.csv.get_mut(name).expect("opened above");
+                    write_csv(&mut table, first, file)?;
+                }
+            }
+            if self.formats.parquet && table.height() > 0 {
+                for (partition, part) in partitions(&table)? {
+                    let path = parquet_path(&self.dir, name, &partition);
+                    if !self.parquet.contains_key(&path) {
+                        let folder = path.parent().unwrap_or(&self.dir);
+                        std::fs::create_dir_all(folder).map_err(io(folder))?;
+                        let file = std::fs::File::create(&path).map_err(io(&path))?;
+                        let writer = ParquetWriter::new(file).batched(part.schema())?;
+                        self.parquet.insert(path.clone(), writer);
+                    }
+                    let writer = self.parquet.get_mut(&path).expect("opened above");
+                    writer.write_batch(&part)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every file; a table that never had a row is written empty, from `empty`. Returns
+    /// the rows written per table.
+    pub(crate) fn finish(
+        mut self,
+        empty: Vec<(&'static str, DataFrame)>,
+    ) -> Result<Vec<(String, usize)>> {
+        for (name, table) in empty {
+            if self.rows.get(name).copied().unwrap_or(0) == 0 {
+                if let Some(file) = self.csv.remove(name) {
+                    drop(file);
+                }
+                write_table(&self.dir, name, &table, self.formats)?;
+                self.rows.insert(name, 0);
+            }
+        }
+        for (name, file) in self.csv {
+            let path = self.dir.join(format!("{name}.csv"));
+            file.sync_all().map_err(io(&path))?;
+        }
+        for (path, writer) in self.parquet {
+            writer.finish()?;
+            let file = std::fs::File::open(&path).map_err(io(&path))?;
+            file.sync_all().map_err(io(&path))?;
+        }
+        Ok(self
+            .rows
+            .into_iter()
+            .map(|(n, r)| (n.to_owned(), r))
+            .collect())
+    }
+}
+
+/// Writes `tables` into the staging folder `dir`.
+pub(crate) fn write_all(tables: &Tables, dir: &Path, formats: Formats) -> Result<()> {
+    for (name, table) in &tables.tables {
+        write_table(dir, name, table, formats)?;
+    }
+    Ok(())
+}
+
 /// Writes `tables` under `dir/tables/`: written first to `dir/tables.staging/`, then swapped
 /// in, so that an interrupted run leaves the previous tables whole.
 pub fn write_tables(tables: &Tables, dir: &Path, formats: Formats) -> Result<PathBuf> {
     let staged = oscal_io::StagedDir::new(&dir.join("tables"))?;
-    let staging = staged.path().to_owned();
-    for (name, table) in &tables.tables {
-        let mut table = table.clone();
-        if formats.csv {
-            let path = staging.join(format!("{name}.csv"));
-            let mut file = std::fs::File::create(&path).map_err(io(&path))?;
-            CsvWriter::new(&mut file).finish(&mut table)?;
-            file.sync_all().map_err(io(&path))?;
-        }
-        if formats.parquet {
-            let keys: Vec<&str> = ["region", "period"]
-                .into_iter()
-                .filter(|k| table.get_column_names().iter().any(|n| n.as_str() == *k))
-                .collect();
-            let parts = if keys.is_empty() || table.height() == 0 {
-                vec![table.clone()]
-            } else {
-                table.partition_by_stable(keys.clone(), true)?
-            };
-            for mut part in parts {
-                let mut folder = staging.join(name);
-                for key in &keys {
-                    if part.height() == 0 {
-                        break;
-                    }
-                    let value = part.column(key)?.get(0)?;
-                    let value = match value {
-                        AnyValue::Null => "null".to_owned(),
-                        // Owned and borrowed strings alike, without quotes.
-                        other => other.str_value().into_owned(),
-                    };
-                    folder = folder.join(format!("{key}={}", segment(&value)));
-                }
-                // The keys are in the folder names (hive style), not repeated in the files.
-                if part.height() > 0 {
-                    part = part.drop_many(keys.iter().copied());
-                }
-                std::fs::create_dir_all(&folder).map_err(io(&folder))?;
-                let path = folder.join("data.parquet");
-                let mut file = std::fs::File::create(&path).map_err(io(&path))?;
-                ParquetWriter::new(&mut file).finish(&mut part)?;
-                file.sync_all().map_err(io(&path))?;
-            }
-        }
-    }
+    write_all(tables, staged.path(), formats)?;
     Ok(staged.commit()?)
 }

@@ -84,13 +84,34 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             .unwrap_or(oscal_io::DEFAULT_MAX_BYTES),
         ..mim6_ingest::Options::default()
     };
-    let mut ingested = mim6_ingest::ingest(&options, &|done, total, bytes| {
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-        let seconds = ingest_started.elapsed().as_secs_f64().max(1e-6);
-        bar.set_message(format!("{:.0} MB/s", bytes as f64 / 1e6 / seconds));
-    })?;
+    let formats = Formats {
+        parquet: pipeline.output.formats.iter().any(|f| f == "parquet"),
+        csv: pipeline.output.formats.iter().any(|f| f == "csv"),
+    };
+    // The fact tables are written as the batches come; only packed facts stay in memory.
+    let mut collector = mim6_analytics::Collector::to_folder(&baseline, &out, formats)?;
+    let mut kept: Option<mim6_analytics::Error> = None;
+    let ingested = mim6_ingest::ingest_into(
+        &options,
+        &mut |facts| {
+            collector.add(facts).map_err(|e| {
+                let message = e.to_string();
+                kept = Some(e);
+                message.into()
+            })
+        },
+        &|done, total, bytes| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            let seconds = ingest_started.elapsed().as_secs_f64().max(1e-6);
+            bar.set_message(format!("{:.0} MB/s", bytes as f64 / 1e6 / seconds));
+        },
+    );
     bar.finish_and_clear();
+    let ingested = match (ingested, kept) {
+        (Err(_), Some(cause)) => return Err(cause.into()),
+        (result, _) => result?,
+    };
     let ingest_time = ingest_started.elapsed();
     tracing::info!(
         documents = ingested.files,
@@ -107,21 +128,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "year" => PeriodLength::Year,
         _ => PeriodLength::Quarter,
     };
-    let periods = periods(&pipeline, &ingested.facts, length)?;
+    let periods = periods(&pipeline, collector.dates(), length)?;
     let settings = Settings {
         periods: periods.clone(),
         freshness_days: pipeline.periods.freshness_days,
         matrix: pipeline.risk.matrix,
         scores: pipeline.risk.scores,
     };
-    let mut models = std::collections::BTreeMap::<&str, usize>::new();
-    for document in &ingested.facts.documents {
-        *models.entry(document.model).or_default() += 1;
-    }
-    let (accepted, systems) = (ingested.facts.documents.len(), ingested.facts.systems.len());
+    let models = collector.documents().clone();
+    let (accepted, systems) = (models.values().sum::<usize>(), collector.systems());
     let metrics_started = Instant::now();
-    let tables =
-        mim6_analytics::compute(std::mem::take(&mut ingested.facts), &baseline, &settings)?;
+    let tables = collector.finish(&settings)?;
     let metrics_time = metrics_started.elapsed();
     tracing::info!(
         seconds = metrics_time.as_secs_f64(),
@@ -129,11 +146,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         "metrics computed"
     );
     let write_started = Instant::now();
-    let formats = Formats {
-        parquet: pipeline.output.formats.iter().any(|f| f == "parquet"),
-        csv: pipeline.output.formats.iter().any(|f| f == "csv"),
-    };
-    mim6_analytics::write_tables(&tables, &out, formats)?;
     let catalog_json = oscal_io::json::to_vec(&Document::new(Model::Catalog(Box::new(catalog))))?;
     oscal_io::write_atomic(&out.join("baseline.json"), &catalog_json)?;
     oscal_io::write_atomic(
@@ -159,7 +171,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             "by-model": models,
         },
         "systems": systems,
-        "tables": tables.tables.iter().map(|(name, t)| (name.clone(), t.height())).collect::<std::collections::BTreeMap<_, _>>(),
+        "tables": tables.rows.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
         "warnings": ingested.warnings.len(),
         "timings-seconds": {
             "resolve": resolved_at.as_secs_f64(),
@@ -311,25 +323,14 @@ fn resolve_baseline(pipeline: &Pipeline) -> anyhow::Result<Catalog> {
 
 fn periods(
     pipeline: &Pipeline,
-    facts: &mim6_ingest::Facts,
+    dates: Option<(jiff::Timestamp, jiff::Timestamp)>,
     length: PeriodLength,
 ) -> anyhow::Result<Vec<Period>> {
     let date = |t: jiff::Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
-    let dates = facts
-        .findings
-        .iter()
-        .map(|f| date(f.date))
-        .chain(facts.risks.iter().map(|r| date(r.date)))
-        .chain(facts.poam_items.iter().map(|p| date(p.date)));
-    let (min, max) = dates.fold(
-        (None, None),
-        |(lo, hi): (Option<jiff::civil::Date>, _), d| {
-            (
-                Some(lo.map_or(d, |l| l.min(d))),
-                Some(hi.map_or(d, |h: jiff::civil::Date| h.max(d))),
-            )
-        },
-    );
+    let (min, max) = match dates {
+        Some((lo, hi)) => (Some(date(lo)), Some(date(hi))),
+        None => (None, None),
+    };
     let parse = |text: &Option<String>, what: &str| -> anyhow::Result<Option<jiff::civil::Date>> {
         text.as_deref()
             .map(|t| {
