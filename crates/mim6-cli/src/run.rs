@@ -34,6 +34,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let out = pipeline.output.folder.clone();
     std::fs::create_dir_all(&out)
         .with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    // One run at a time writes to a folder; the hold ends with the process.
+    let _lock = oscal_io::FolderLock::acquire(&out)?;
 
     let catalog = resolve_baseline(&pipeline)?;
     let baseline = mim6_analytics::baseline_controls(&catalog);
@@ -88,30 +90,41 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         parquet: pipeline.output.formats.iter().any(|f| f == "parquet"),
         csv: pipeline.output.formats.iter().any(|f| f == "csv"),
     };
-    // The fact tables are written as the batches come; only packed facts stay in memory.
-    let mut collector = mim6_analytics::Collector::to_folder(&baseline, &out, formats)?;
-    let mut kept: Option<mim6_analytics::Error> = None;
-    let ingested = mim6_ingest::ingest_into(
-        &options,
-        &mut |facts| {
-            collector.add(facts).map_err(|e| {
-                let message = e.to_string();
-                kept = Some(e);
-                message.into()
-            })
-        },
-        &|done, total, bytes| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-            let seconds = ingest_started.elapsed().as_secs_f64().max(1e-6);
-            bar.set_message(format!("{:.0} MB/s", bytes as f64 / 1e6 / seconds));
-        },
-    );
+    // The fact tables are written as the batches come; only packed facts stay in memory. The
+    // collector takes one batch on its own thread while ingest reads the next.
+    let collector = mim6_analytics::Collector::to_folder(&baseline, &out, formats)?;
+    let (send, receive) = std::sync::mpsc::sync_channel::<mim6_ingest::Facts>(1);
+    let (ingested, collected) = std::thread::scope(|scope| {
+        let keeper = scope.spawn(move || {
+            let mut collector = collector;
+            for facts in receive {
+                collector.add(facts)?;
+            }
+            Ok::<_, mim6_analytics::Error>(collector)
+        });
+        let ingested = mim6_ingest::ingest_into(
+            &options,
+            &mut |facts| {
+                send.send(facts)
+                    .map_err(|_| "the collector of the fact rows stopped".into())
+            },
+            &|done, total, bytes| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+                let seconds = ingest_started.elapsed().as_secs_f64().max(1e-6);
+                bar.set_message(format!("{:.0} MB/s", bytes as f64 / 1e6 / seconds));
+            },
+        );
+        drop(send);
+        (ingested, keeper.join())
+    });
     bar.finish_and_clear();
-    let ingested = match (ingested, kept) {
-        (Err(_), Some(cause)) => return Err(cause.into()),
-        (result, _) => result?,
+    // The collector's own error says more than ingest's "it stopped".
+    let collector = match collected {
+        Ok(collector) => collector?,
+        Err(_) => bail!("the collector of the fact rows panicked"),
     };
+    let ingested = ingested?;
     let ingest_time = ingest_started.elapsed();
     tracing::info!(
         documents = ingested.files,
