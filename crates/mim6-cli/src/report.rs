@@ -27,6 +27,13 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         top_risks: args.top_risks,
         target_level: args.target_level,
     };
+    if !args.output.join("tables").is_dir() {
+        anyhow::bail!(
+            "{}: not the output folder of a run (no tables/ in it)",
+            args.output.display()
+        );
+    }
+    let _lock = oscal_io::FolderLock::acquire(&args.output)?;
     let written = mim6_report::write(&args.output, &options)
         .with_context(|| format!("cannot make the report of {}", args.output.display()))?;
     eprintln!(

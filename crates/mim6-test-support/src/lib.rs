@@ -16,9 +16,8 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-/// Every file under `dir` whose extension is `ext`, sorted, so that tests walk data in a fixed
-/// order.
-pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+/// Every file under `dir`, sorted, so that tests walk data in a fixed order.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_owned()];
     while let Some(dir) = pending.pop() {
@@ -26,13 +25,21 @@ pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
             let path = entry.expect("a readable folder entry").path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == ext) {
+            } else {
                 found.push(path);
             }
         }
     }
     found.sort();
     found
+}
+
+/// Every file under `dir` whose extension is `ext`, sorted.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == ext))
+        .collect()
 }
 
 /// The first place two JSON values differ, as a JSON pointer and the two values there

@@ -92,6 +92,40 @@ impl StagedDir {
     }
 }
 
+/// An exclusive hold on an output folder for as long as it lives: a second process that asks
+/// for the same folder is refused at once, not made to wait. The operating system drops the
+/// hold when the process ends, however it ends, so a killed run never leaves the folder locked.
+#[derive(Debug)]
+pub struct FolderLock {
+    _file: std::fs::File,
+}
+
+impl FolderLock {
+    /// The lock file's name inside the folder.
+    pub const FILE: &'static str = ".mim6.lock";
+
+    /// Takes the lock of `folder` (created if missing), or says who holds it.
+    pub fn acquire(folder: &Path) -> Result<FolderLock> {
+        std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, "cannot create", e))?;
+        let path = folder.join(Self::FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, "cannot open the lock file", e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(FolderLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::io(
+                &path,
+                "another mim6 process is writing to this folder; wait for it or choose another",
+                std::io::Error::from(std::io::ErrorKind::WouldBlock),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, "cannot lock", e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +174,15 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("report")]);
         assert!(!target.join("gone.html").exists());
         assert_eq!(std::fs::read(target.join("new.html")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_folder_is_held_by_one_lock_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = FolderLock::acquire(dir.path()).unwrap();
+        let refused = FolderLock::acquire(dir.path()).unwrap_err().to_string();
+        assert!(refused.contains("another mim6 process"), "{refused}");
+        drop(first);
+        FolderLock::acquire(dir.path()).unwrap();
     }
 }

@@ -2,6 +2,7 @@
 
 mod baseline;
 mod convert;
+mod crash;
 mod report;
 mod resolve;
 mod run;
