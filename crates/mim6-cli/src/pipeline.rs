@@ -52,6 +52,10 @@ pub(crate) struct InputsSection {
     /// Folders (searched recursively), files and glob patterns.
     #[serde(default)]
     pub(crate) folders: Vec<PathBuf>,
+    /// Documents fetched over http(s) from allowed hosts (`remote.allow-hosts`) into
+    /// `OUTPUT/remote/HOST/PATH` and ingested from there.
+    #[serde(default)]
+    pub(crate) urls: Vec<String>,
     /// A fleet generated at the start of the run into `OUTPUT/fleet` and ingested.
     #[serde(default)]
     pub(crate) synth: Option<SynthSection>,
@@ -87,7 +91,8 @@ impl Default for AttributionSection {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+// A table given in part takes the defaults for the rest.
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct PeriodsSection {
     /// `month`, `quarter` or `year`.
     pub(crate) length: String,
@@ -113,7 +118,8 @@ impl Default for PeriodsSection {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+// A table given in part takes the defaults for the rest.
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct RiskSection {
     /// Risk level (1–5) per likelihood (rows) and impact (columns).
     pub(crate) matrix: [[u8; 5]; 5],
@@ -240,11 +246,22 @@ impl Pipeline {
                 path.display()
             );
         }
-        if pipeline.inputs.folders.is_empty() && pipeline.inputs.synth.is_none() {
+        if pipeline.inputs.folders.is_empty()
+            && pipeline.inputs.urls.is_empty()
+            && pipeline.inputs.synth.is_none()
+        {
             bail!(
-                "{}: [inputs] names no folders and no synth fleet",
+                "{}: [inputs] names no folders, no URLs and no synth fleet",
                 path.display()
             );
+        }
+        for url in &pipeline.inputs.urls {
+            if !is_url(url) {
+                bail!(
+                    "{}: inputs.urls: `{url}` is not an http(s) URL",
+                    path.display()
+                );
+            }
         }
         if !matches!(
             pipeline.periods.length.as_str(),
@@ -301,5 +318,13 @@ mod tests {
         let pipeline = Pipeline::load(&file).unwrap();
         assert_eq!(pipeline.inputs.folders, [dir.path().join("in")]);
         assert_eq!(pipeline.periods.freshness_days, 365);
+        std::fs::write(
+            &file,
+            "[baseline]\nprofile = \"b.json\"\n[inputs]\nfolders = [\"in\"]\n[periods]\nfreshness-days = 90\n[output]\nfolder = \"out\"\n",
+        )
+        .unwrap();
+        let pipeline = Pipeline::load(&file).unwrap();
+        assert_eq!(pipeline.periods.length, "quarter", "the default for what is left out");
+        assert_eq!(pipeline.periods.freshness_days, 90);
     }
 }

@@ -37,7 +37,8 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     // One run at a time writes to a folder; the hold ends with the process.
     let _lock = oscal_io::FolderLock::acquire(&out)?;
 
-    let catalog = resolve_baseline(&pipeline)?;
+    let loader = remote_loader(&pipeline);
+    let catalog = resolve_baseline(&pipeline, &loader)?;
     let baseline = mim6_analytics::baseline_controls(&catalog);
     if baseline.is_empty() {
         bail!(
@@ -69,6 +70,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             .context("cannot generate the fleet")?;
         inputs.push(fleet);
     }
+    let fetch_rejected = if pipeline.inputs.urls.is_empty() {
+        Vec::new()
+    } else {
+        // Fleet documents change from run to run: always fetched, never taken from the cache.
+        let fresh = RemoteLoader::new(
+            pipeline.remote.allow_hosts.clone(),
+            pipeline.remote.offline,
+            None,
+        );
+        let (roots, rejected) = fetch(&fresh, &pipeline.inputs.urls, &out.join("remote"))?;
+        inputs.extend(roots);
+        rejected
+    };
     for input in &inputs {
         if !mim6_ingest::is_glob(&input.to_string_lossy()) && !input.exists() {
             bail!("{}: no such input folder or file", input.display());
@@ -124,7 +138,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         Ok(collector) => collector?,
         Err(_) => bail!("the collector of the fact rows panicked"),
     };
-    let ingested = ingested?;
+    let mut ingested = ingested?;
+    ingested.rejected.extend(fetch_rejected);
+    ingested.rejected.sort();
     let ingest_time = ingest_started.elapsed();
     tracing::info!(
         documents = ingested.files,
@@ -285,19 +301,92 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
+/// The one loader of a run: local files, and http(s) from the pipeline's allowed hosts.
+fn remote_loader(pipeline: &Pipeline) -> RemoteLoader {
+    RemoteLoader::new(
+        pipeline.remote.allow_hosts.clone(),
+        pipeline.remote.offline,
+        Some(crate::resolve::default_cache_dir()),
+    )
+}
+
+/// Where a fetched document is kept: `folder/HOST/SEGMENTS`, each part made safe as a file
+/// name, so that a URL can never name a place outside `folder`.
+fn local_copy(folder: &Path, url: &str) -> Option<(PathBuf, PathBuf)> {
+    let rest = url.split_once("://")?.1;
+    let rest = rest.split(['?', '#']).next()?;
+    let (host, path) = rest.split_once('/')?;
+    let safe = |part: &str| -> String {
+        part.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let root = folder.join(safe(host));
+    let mut file = root.clone();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        if matches!(segment, "." | "..") {
+            return None;
+        }
+        file.push(safe(segment));
+    }
+    (file != root).then_some((root, file))
+}
+
+/// Fetches `urls` into `folder` (cleared first): the folders to ingest (one per host), and
+/// the URLs that could not be fetched, as rejections.
+fn fetch(
+    loader: &RemoteLoader,
+    urls: &[String],
+    folder: &Path,
+) -> anyhow::Result<(Vec<PathBuf>, Vec<mim6_ingest::Rejection>)> {
+    if folder.exists() {
+        std::fs::remove_dir_all(folder)
+            .with_context(|| format!("{}: cannot clear the fetched documents", folder.display()))?;
+    }
+    let mut roots = std::collections::BTreeSet::new();
+    let mut rejected = Vec::new();
+    for url in urls {
+        let reject = |reason: String| mim6_ingest::Rejection {
+            path: PathBuf::from(url),
+            location: String::new(),
+            reason,
+        };
+        let Some((root, file)) = local_copy(folder, url) else {
+            rejected.push(reject("the URL names no document".into()));
+            continue;
+        };
+        match oscal_resolve::Loader::load(loader, &Location::Url(url.clone())) {
+            Ok(bytes) => {
+                if let Some(parent) = file.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("{}: cannot create", parent.display()))?;
+                }
+                oscal_io::write_atomic(&file, &bytes)?;
+                roots.insert(root);
+            }
+            Err(reason) => {
+                tracing::warn!("{url}: {reason}");
+                rejected.push(reject(reason));
+            }
+        }
+    }
+    Ok((roots.into_iter().collect(), rejected))
+}
+
 /// Reads the baseline; resolves it when it is a profile.
-fn resolve_baseline(pipeline: &Pipeline) -> anyhow::Result<Catalog> {
+fn resolve_baseline(pipeline: &Pipeline, loader: &RemoteLoader) -> anyhow::Result<Catalog> {
     let mut href_map = HrefMap::new();
     for (from, to) in &pipeline.baseline.href_map {
         href_map.insert(from.clone(), to.clone());
     }
-    let loader = RemoteLoader::new(
-        pipeline.remote.allow_hosts.clone(),
-        pipeline.remote.offline,
-        Some(crate::resolve::default_cache_dir()),
-    );
     let resolver = Resolver::new(
-        &loader,
+        loader,
         Options {
             href_map,
             ..Options::default()
@@ -311,7 +400,7 @@ fn resolve_baseline(pipeline: &Pipeline) -> anyhow::Result<Catalog> {
     {
         bail!("{}: the baseline profile does not exist", path.display());
     }
-    let bytes = oscal_resolve::Loader::load(&loader, &location)
+    let bytes = oscal_resolve::Loader::load(loader, &location)
         .map_err(|e| anyhow::anyhow!("{}: {e}", pipeline.baseline.profile))?;
     let name = PathBuf::from(location.file_name());
     let (_, document) = oscal_io::read_document(&name, &bytes)
@@ -395,5 +484,28 @@ fn csv_cell(text: &str) -> String {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetched_documents_stay_inside_their_folder() {
+        let folder = Path::new("/out/remote");
+        assert_eq!(
+            local_copy(folder, "https://cities.example/r1/c1/ssp.json?x=1#top"),
+            Some((
+                PathBuf::from("/out/remote/cities.example"),
+                PathBuf::from("/out/remote/cities.example/r1/c1/ssp.json")
+            ))
+        );
+        assert_eq!(
+            local_copy(folder, "http://127.0.0.1:8080/a%2F..%2Fb.json").map(|(_, f)| f),
+            Some(PathBuf::from("/out/remote/127.0.0.1_8080/a_2F.._2Fb.json"))
+        );
+        assert_eq!(local_copy(folder, "https://h/../etc/passwd"), None);
+        assert_eq!(local_copy(folder, "https://h/"), None);
     }
 }

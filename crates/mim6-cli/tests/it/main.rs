@@ -7,6 +7,7 @@ mod report;
 mod resolve;
 mod run;
 mod synth;
+mod urls;
 mod validate;
 
 use std::path::Path;
