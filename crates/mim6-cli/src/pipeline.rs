@@ -324,7 +324,10 @@ mod tests {
         )
         .unwrap();
         let pipeline = Pipeline::load(&file).unwrap();
-        assert_eq!(pipeline.periods.length, "quarter", "the default for what is left out");
+        assert_eq!(
+            pipeline.periods.length, "quarter",
+            "the default for what is left out"
+        );
         assert_eq!(pipeline.periods.freshness_days, 90);
     }
 }

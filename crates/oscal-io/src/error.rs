@@ -135,3 +135,53 @@ impl Error {
         }
     }
 }
+
+/// `message` with every quoted value cut to a few dozen characters: a reader's message quotes
+/// what it found, and what it found may be a whole file that a hostile href pointed at.
+pub(crate) fn quote_briefly(message: &str) -> String {
+    const KEEP: usize = 40;
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut rest = message;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('"') else {
+            rest = after;
+            break;
+        };
+        let quoted = &after[..close];
+        if quoted.chars().count() > KEEP {
+            out.extend(quoted.chars().take(KEEP));
+            out.push('…');
+        } else {
+            out.push_str(quoted);
+        }
+        out.push('"');
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_cut_short() {
+        let long = "x".repeat(1000);
+        let message = format!("invalid type: string \"{long}\", expected an OSCAL document");
+        let brief = quote_briefly(&message);
+        assert_eq!(
+            brief,
+            format!(
+                "invalid type: string \"{}…\", expected an OSCAL document",
+                "x".repeat(40)
+            )
+        );
+        assert_eq!(
+            quote_briefly("unknown field `a`, expected \"b\""),
+            "unknown field `a`, expected \"b\""
+        );
+    }
+}

@@ -30,16 +30,105 @@ pub fn from_value(path: &Path, value: Value) -> Result<Document> {
             line: 0,
             column: 0,
             pointer: pointer_of(err.path()),
-            message: err.inner().to_string(),
+            message: crate::error::quote_briefly(&err.inner().to_string()),
         }),
     }
 }
 
 /// Reads JSON text into a plain value (for schema validation), with the same checks on
-/// encoding and emptiness as [`from_slice`].
+/// encoding and emptiness as [`from_slice`]. An object that repeats a key is refused: which of
+/// the two values a reader keeps differs from tool to tool, so the document means nothing sure.
 pub fn value_from_slice(path: &Path, bytes: &[u8]) -> Result<Value> {
     let text = decode_text(path, bytes)?;
-    serde_json::from_str(text).map_err(|err| syntax_error(path, &err, String::new()))
+    serde_json::from_str::<Unique>(text)
+        .map(|unique| unique.0)
+        .map_err(|err| syntax_error(path, &err, String::new()))
+}
+
+/// A JSON value whose objects have no repeated key.
+struct Unique(Value);
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match object.entry(key) {
+                serde_json::map::Entry::Occupied(entry) => {
+                    return Err(serde::de::Error::custom(format!(
+                        "duplicate key `{}`",
+                        entry.key()
+                    )));
+                }
+                serde_json::map::Entry::Vacant(entry) => {
+                    let Unique(value) = map.next_value()?;
+                    entry.insert(value);
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// The model a JSON value holds, from its root key.
@@ -119,7 +208,7 @@ fn syntax_error(path: &Path, err: &serde_json::Error, pointer: String) -> Error 
         line: err.line(),
         column: err.column(),
         pointer,
-        message,
+        message: crate::error::quote_briefly(&message),
     }
 }
 
@@ -179,6 +268,23 @@ mod tests {
         assert_eq!(
             err,
             "a.json: not an OSCAL document: the root is an array, not an object"
+        );
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_where_they_repeat() {
+        let path = Path::new("dup.json");
+        let err = value_from_slice(path, br#"{"catalog": {"uuid": "a", "uuid": "b"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("duplicate key `uuid`") && err.contains("dup.json:1:"),
+            "{err}"
+        );
+        let value = value_from_slice(path, br#"{"a": [1, -2, 2.5, "x", null, true, {}]}"#).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"a": [1, -2, 2.5, "x", null, true, {}]})
         );
     }
 }

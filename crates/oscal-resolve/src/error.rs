@@ -28,6 +28,16 @@ pub enum Error {
         /// Every document in the cycle, ending with the first one again.
         chain: Vec<String>,
     },
+    /// Profiles import profiles deeper than [`crate::MAX_IMPORT_DEPTH`].
+    #[error(
+        "{profile}: imports nest deeper than {limit} profiles (a chain this long is refused rather than followed)"
+    )]
+    TooDeep {
+        /// The profile whose import would go deeper.
+        profile: String,
+        /// The limit.
+        limit: usize,
+    },
     /// An imported document is neither a catalog nor a profile.
     #[error("{profile}: at {pointer}: {href:?} is a {model}, not a catalog or profile")]
     NotImportable {

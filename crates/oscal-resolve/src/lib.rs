@@ -29,6 +29,11 @@ mod remote;
 mod resolve;
 
 pub use error::{Error, Result};
+
+/// How many profiles deep imports may nest (a profile importing a profile importing …): far
+/// beyond any real baseline, low enough that a hostile chain is refused before it exhausts
+/// the stack.
+pub const MAX_IMPORT_DEPTH: usize = 64;
 pub use loader::{FileLoader, HrefMap, Loader, Location};
 #[cfg(feature = "remote")]
 pub use remote::RemoteLoader;

@@ -156,3 +156,66 @@ impl Loader for RemoteLoader {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A loopback server that reads one request, then does what `answer` does with the stream.
+    fn serve(answer: fn(std::net::TcpStream)) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            if let Some(Ok(stream)) = listener.incoming().next() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                    line.clear();
+                }
+                answer(stream);
+            }
+        });
+        format!("http://127.0.0.1:{port}/catalog.json")
+    }
+
+    fn loader() -> RemoteLoader {
+        let mut loader = RemoteLoader::new(vec!["127.0.0.1".into()], false, None);
+        loader.timeout = Duration::from_secs(2);
+        loader.files.max_bytes = 1 << 20;
+        loader
+    }
+
+    #[test]
+    fn a_server_that_never_answers_times_out() {
+        let url = serve(|stream| {
+            std::thread::sleep(Duration::from_secs(10));
+            drop(stream);
+        });
+        let started = std::time::Instant::now();
+        let err = loader().load(&Location::Url(url)).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            err.contains("timed out") || err.contains("timeout"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_endless_body_is_cut_at_the_size_cap() {
+        let url = serve(|mut stream| {
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let chunk = vec![b' '; 64 * 1024];
+            // Endless, until the reader hangs up.
+            while stream.write_all(&chunk).is_ok() {}
+        });
+        let err = loader().load(&Location::Url(url)).unwrap_err();
+        assert!(err.contains("over the limit of 1048576 bytes"), "{err}");
+    }
+}

@@ -158,6 +158,12 @@ impl<'l> Resolver<'l> {
             pointer: pointer.to_owned(),
             message: "the import has no href".into(),
         })?;
+        if stack.len() >= crate::MAX_IMPORT_DEPTH {
+            return Err(Error::TooDeep {
+                profile: name,
+                limit: crate::MAX_IMPORT_DEPTH,
+            });
+        }
         let candidates = self.candidates(location, profile, href, pointer)?;
         let mut failures = Vec::new();
         for target in candidates {

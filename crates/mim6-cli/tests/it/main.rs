@@ -3,6 +3,7 @@
 mod baseline;
 mod convert;
 mod crash;
+mod hostile;
 mod report;
 mod resolve;
 mod run;

@@ -253,3 +253,87 @@ fn glob_inputs_pick_their_documents_and_keep_the_folder_before_the_wildcard_as_r
             .contains("not a valid glob pattern")
     );
 }
+
+#[test]
+fn hostile_hrefs_never_leave_the_input_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input");
+    let city = input.join("north/oslo/sys");
+    std::fs::create_dir_all(&city).unwrap();
+    let ssp = fixtures().join("nist/examples/ssp/json/ssp-example.json");
+    std::fs::copy(&ssp, city.join("ssp.json")).unwrap();
+    // A real SSP beside the input folder, which an href could try to reach.
+    std::fs::copy(&ssp, dir.path().join("outside.json")).unwrap();
+    let cases = [
+        (
+            "climb",
+            "../../../../outside.json",
+            "leads outside the input folder",
+        ),
+        (
+            "deep-climb",
+            "../../../../../../../../../../etc/passwd",
+            "leads outside the input folder",
+        ),
+        ("absolute", "/etc/passwd", "leads outside the input folder"),
+        (
+            "file-url",
+            "file:///etc/passwd",
+            "only imports of local files are followed",
+        ),
+        (
+            "metadata-host",
+            "http://169.254.169.254/latest/meta-data/",
+            "only imports of local files are followed",
+        ),
+        (
+            "localhost",
+            "http://localhost/ssp.json",
+            "only imports of local files are followed",
+        ),
+        (
+            "resource",
+            "#11111111-2222-4333-8444-000000000000",
+            "leads outside the input folder",
+        ),
+    ];
+    for (i, (name, href, _)) in cases.iter().enumerate() {
+        let poam = serde_json::json!({"plan-of-action-and-milestones": {
+            "uuid": format!("11111111-2222-4333-8444-{i:012}"),
+            "metadata": {"title": name, "last-modified": "2025-03-31T00:00:00Z", "version": "1",
+                         "oscal-version": "1.2.3"},
+            "import-ssp": {"href": href},
+            "poam-items": [{"title": "fix it", "description": "d"}],
+            "back-matter": {"resources": [{"uuid": "11111111-2222-4333-8444-000000000000",
+                                          "rlinks": [{"href": "../../../../outside.json"}]}]}}});
+        std::fs::write(city.join(format!("{name}.json")), poam.to_string()).unwrap();
+    }
+    let ingested = run(vec![input]);
+    assert_eq!(
+        ingested.facts.systems.len(),
+        1,
+        "only the SSP inside the folder"
+    );
+    assert_eq!(
+        ingested.rejected.len(),
+        cases.len(),
+        "{:#?}",
+        ingested.rejected
+    );
+    for (name, _, reason) in cases {
+        let rejection = ingested
+            .rejected
+            .iter()
+            .find(|r| r.path.ends_with(format!("{name}.json")))
+            .unwrap_or_else(|| panic!("{name} is rejected"));
+        assert!(
+            rejection.reason.contains(reason),
+            "{name}: {}",
+            rejection.reason
+        );
+        assert_eq!(
+            rejection.location,
+            "/plan-of-action-and-milestones/import-ssp/href"
+        );
+    }
+}
