@@ -1,0 +1,18 @@
+//! XML reading and conversion: any bytes read as OSCAL XML; what is read is written back as
+//! JSON and XML, and the XML written must read again.
+#![no_main]
+
+use std::path::Path;
+
+use libfuzzer_sys::fuzz_target;
+use oscal_io::Format;
+
+fuzz_target!(|bytes: &[u8]| {
+    let path = Path::new("fuzzed.xml");
+    if let Ok((_, document)) = oscal_io::read_document(path, bytes) {
+        let _ = oscal_io::write_document(&document, Format::Json);
+        if let Ok(xml) = oscal_io::write_document(&document, Format::Xml) {
+            oscal_io::read_document(path, &xml).expect("mim6's own XML reads back");
+        }
+    }
+});
