@@ -439,25 +439,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
-/// A partition value made safe as a folder name.
-fn segment(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// The Parquet file of `name` for `region` (the folder without a region level when `None`).
 fn parquet_path(dir: &Path, name: &str, partition: &[(&str, String)]) -> PathBuf {
     let mut folder = dir.join(name);
     for (key, value) in partition {
-        folder = folder.join(format!("{key}={}", segment(value)));
+        folder = folder.join(format!("{key}={}", oscal_io::safe_file_name(value)));
     }
     folder.join("data.parquet")
 }

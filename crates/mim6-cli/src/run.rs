@@ -316,17 +316,7 @@ fn local_copy(folder: &Path, url: &str) -> Option<(PathBuf, PathBuf)> {
     let rest = url.split_once("://")?.1;
     let rest = rest.split(['?', '#']).next()?;
     let (host, path) = rest.split_once('/')?;
-    let safe = |part: &str| -> String {
-        part.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    };
+    let safe = oscal_io::safe_file_name;
     let root = folder.join(safe(host));
     let mut file = root.clone();
     for segment in path.split('/').filter(|s| !s.is_empty()) {

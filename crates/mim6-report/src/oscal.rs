@@ -6,10 +6,10 @@
 use std::collections::BTreeSet;
 
 use oscal_model::{
-    AssessedControls, AssessmentResult, AssessmentResults, AssociatedRisk, BackMatter, Document,
-    Finding, FindingTarget, ImportAp, IncludeAll, Link, MIM6_NAMESPACE, Metadata, Model,
-    OSCAL_VERSION, ObjectiveStatus, Observation, PlanOfActionAndMilestones, PoamItem, Property,
-    Resource, ResourceLink, ReviewedControls, Risk, uuid_from_name,
+    AssessmentResult, AssessmentResults, AssociatedRisk, BackMatter, Document, Finding,
+    FindingTarget, ImportAp, Link, MIM6_NAMESPACE, Metadata, Model, OSCAL_VERSION, ObjectiveStatus,
+    Observation, PlanOfActionAndMilestones, PoamItem, Property, Resource, ResourceLink,
+    ReviewedControls, Risk, uuid_from_name,
 };
 
 use crate::data::{CityPeriod, FamilyPeriod, PeriodRow, Run};
@@ -41,16 +41,6 @@ fn source_link(document: &str) -> Link {
         rel: Some("reference".into()),
         text: Some("Source document, relative to the run's input folder".into()),
         ..Link::default()
-    }
-}
-
-fn all_controls() -> ReviewedControls {
-    ReviewedControls {
-        control_selections: vec![AssessedControls {
-            include_all: Some(IncludeAll::default()),
-            ..AssessedControls::default()
-        }],
-        ..ReviewedControls::default()
     }
 }
 
@@ -315,7 +305,7 @@ pub(crate) fn region_results(run: &Run, region: &str) -> Option<Document> {
                 props: Some(props),
                 start: format!("{}T00:00:00Z", period.start),
                 end: Some(end_of(period)),
-                reviewed_controls: all_controls(),
+                reviewed_controls: ReviewedControls::all(),
                 observations: (!observations.is_empty()).then_some(observations),
                 ..AssessmentResult::default()
             })

@@ -7,19 +7,7 @@ use crate::data::{CityPeriod, RiskPeriod, Run};
 use crate::html::{Better, cell, change, escape, fixed, metric_cell, page, percent, table};
 use crate::svg::{Axis, Series, bars, heatmap, line_chart};
 
-/// A name made safe as part of a file name.
-pub(crate) fn segment(value: &str) -> String {
-    value
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
+pub(crate) use oscal_io::safe_file_name as segment;
 
 pub(crate) fn region_file(region: &str) -> String {
     format!("region-{}.html", segment(region))

@@ -3,11 +3,10 @@
 
 use jiff::civil::Date;
 use oscal_model::{
-    AssessedControls, AssessmentPlan, AssessmentResult, AssessmentResults, AssociatedRisk,
-    Characterization, Document, Facet, Finding, FindingTarget, ImportAp, ImportSsp, IncludeAll,
-    MIM6_NAMESPACE, MitigatingFactor, Model, ObjectiveStatus, Observation, Origin, OriginActor,
-    PlanOfActionAndMilestones, PoamItem, Property, RelatedObservation, ReviewedControls, Risk,
-    RiskLog, RiskLogEntry, SystemId,
+    AssessmentPlan, AssessmentResult, AssessmentResults, AssociatedRisk, Characterization,
+    Document, Facet, Finding, FindingTarget, ImportAp, ImportSsp, MIM6_NAMESPACE, MitigatingFactor,
+    Model, ObjectiveStatus, Observation, Origin, OriginActor, PlanOfActionAndMilestones, PoamItem,
+    Property, RelatedObservation, ReviewedControls, Risk, RiskLog, RiskLogEntry, SystemId,
 };
 
 use crate::Baseline;
@@ -66,16 +65,6 @@ fn end_of_day(date: Date) -> String {
     format!("{date}T23:59:59Z")
 }
 
-fn all_controls() -> ReviewedControls {
-    ReviewedControls {
-        control_selections: vec![AssessedControls {
-            include_all: Some(IncludeAll::default()),
-            ..AssessedControls::default()
-        }],
-        ..ReviewedControls::default()
-    }
-}
-
 fn party_origin(party: &str) -> Origin {
     Origin {
         actors: vec![OriginActor {
@@ -110,7 +99,7 @@ pub(crate) fn plan(cx: &Context<'_>, period: usize) -> Document {
             href: format!("ssp.{}", cx.ext),
             ..ImportSsp::default()
         },
-        reviewed_controls: all_controls(),
+        reviewed_controls: ReviewedControls::all(),
         ..AssessmentPlan::default()
     })))
 }
@@ -197,7 +186,7 @@ pub(crate) fn results(cx: &Context<'_>, period: usize) -> Document {
         description: format!("Assessment of the {} for {start} to {end}.", cx.system.name),
         start: timestamp(start),
         end: Some(end_of_day(end)),
-        reviewed_controls: all_controls(),
+        reviewed_controls: ReviewedControls::all(),
         observations: non_empty(observations),
         risks: non_empty(risks),
         findings: non_empty(findings),

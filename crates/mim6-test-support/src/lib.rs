@@ -7,9 +7,72 @@
 //! ```
 #![deny(missing_docs)]
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
+
+/// The repository's root folder.
+pub fn repo_root() -> PathBuf {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("crates/");
+    crates.parent().expect("the repository").to_owned()
+}
+
+/// A loopback HTTP server for one test: it answers each request (up to a hundred) with what
+/// `answer` gives for the request's path and the server's port (status line, extra header
+/// lines, body), and counts the requests.
+#[derive(Debug)]
+pub struct Loopback {
+    /// The port on 127.0.0.1.
+    pub port: u16,
+    /// Requests received so far.
+    pub hits: Arc<AtomicUsize>,
+}
+
+/// What [`serve`] answers: status (`"200 OK"`), extra header lines (each ending `\r\n`), body.
+pub type Answer = (&'static str, String, Vec<u8>);
+
+/// Starts a [`Loopback`] server.
+pub fn serve(answer: impl Fn(&str, u16) -> Answer + Send + 'static) -> Loopback {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("a local address").port();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&hits);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(100) {
+            let Ok(mut stream) = stream else { continue };
+            let Ok(reading) = stream.try_clone() else {
+                continue;
+            };
+            let mut reader = BufReader::new(reading);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+            let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let (status, extra, body) = answer(&path, port);
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    Loopback { port, hits }
+}
 
 /// The repository's shared test data folder, `tests/fixtures`.
 pub fn fixtures() -> PathBuf {

@@ -34,6 +34,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// `value` made safe as one file or folder name: ASCII letters, digits, `-`, `_` and `.` are
+/// kept, anything else (`/` and `\\` included) becomes `_`.
+pub fn safe_file_name(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// A folder filled beside its final place and then swapped in, so that readers see either the
 /// old folder or the whole new one, never a half-written mix.
 ///

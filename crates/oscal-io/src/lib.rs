@@ -35,7 +35,7 @@ mod read;
 pub mod xml;
 pub mod yaml;
 
-pub use atomic::{FolderLock, StagedDir, write_atomic};
+pub use atomic::{FolderLock, StagedDir, safe_file_name, write_atomic};
 pub use document::{detect_format, read_document, read_value, write_document};
 pub use error::{Error, Result};
 pub use format::{Format, decode_text, sniff_json_model, sniff_model};

@@ -74,6 +74,19 @@ impl<T: CollectUnrecognized> CollectUnrecognized for Box<T> {
     }
 }
 
+impl ReviewedControls {
+    /// Every control of the baseline (`control-selections: [{include-all: {}}]`).
+    pub fn all() -> ReviewedControls {
+        ReviewedControls {
+            control_selections: vec![AssessedControls {
+                include_all: Some(IncludeAll::default()),
+                ..AssessedControls::default()
+            }],
+            ..ReviewedControls::default()
+        }
+    }
+}
+
 /// The namespace (`ns`) of mim6's own props: city and region attribution, GDPR articles,
 /// MIM6 capabilities and the like.
 pub const MIM6_NAMESPACE: &str = "urn:mim6:oscal";

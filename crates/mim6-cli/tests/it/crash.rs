@@ -8,14 +8,6 @@ use std::time::Instant;
 
 use crate::mim6;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-}
-
 /// The outputs of a run under `dir`, relative path → bytes; `run.json` without its timings.
 /// Staging leftovers of an interrupted run are not outputs and are left out.
 fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -61,7 +53,7 @@ fn fleet(dir: &Path) -> PathBuf {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let pipeline = dir.join("pipeline.toml");
-    let baseline = repo().join("profiles/mim6-city-baseline-resolved.json");
+    let baseline = mim6_test_support::repo_root().join("profiles/mim6-city-baseline-resolved.json");
     std::fs::write(
         &pipeline,
         format!(
@@ -143,16 +135,20 @@ fn a_second_run_on_the_same_folder_is_refused_while_the_first_writes() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let held = oscal_io::FolderLock::acquire(&out).unwrap();
-    let example = repo().join("pipelines/example.toml");
-    let run = mim6(
-        repo(),
-        &[
-            "run",
-            example.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let root = mim6_test_support::repo_root();
+    let example = root.join("pipelines/example.toml");
+    let run_example = || {
+        mim6(
+            &root,
+            &[
+                "run",
+                example.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+            ],
+        )
+    };
+    let run = run_example();
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr
@@ -163,14 +159,6 @@ fn a_second_run_on_the_same_folder_is_refused_while_the_first_writes() {
     assert!(!out.join("tables").exists(), "nothing written");
     drop(held);
     // Released with its holder, however it ended.
-    let run = mim6(
-        repo(),
-        &[
-            "run",
-            example.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ],
-    );
+    let run = run_example();
     assert_eq!(run.code, 0, "{}", run.stderr);
 }

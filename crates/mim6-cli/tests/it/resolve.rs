@@ -1,9 +1,6 @@
 //! `mim6 resolve`: local profiles, href maps, and remote imports from a loopback server.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
@@ -101,16 +98,7 @@ fn unknown_ids_warn_and_fail_under_strict() {
 
 /// A loopback HTTP server for one test: serves `/profile.json`, `/catalog.json`, and
 /// `/moved.json` (a redirect to another host name), counting requests.
-struct Server {
-    port: u16,
-    hits: Arc<AtomicUsize>,
-}
-
-fn serve() -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
+fn serve() -> mim6_test_support::Loopback {
     let catalog =
         std::fs::read(fixtures().join("nist/examples/catalog/json/basic-catalog.json")).unwrap();
     let profile = serde_json::json!({"profile": {
@@ -120,46 +108,16 @@ fn serve() -> Server {
     }})
     .to_string()
     .into_bytes();
-    std::thread::spawn(move || {
-        // Bounded: the tests make only a handful of requests.
-        for stream in listener.incoming().take(20) {
-            let Ok(mut stream) = stream else { continue };
-            let mut request_line = String::new();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            if reader.read_line(&mut request_line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
-                    break;
-                }
-            }
-            counter.fetch_add(1, Ordering::SeqCst);
-            let path = request_line
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or("/")
-                .to_owned();
-            let (status, extra, body): (&str, String, &[u8]) = match path.as_str() {
-                "/profile.json" => ("200 OK", String::new(), &profile),
-                "/catalog.json" => ("200 OK", String::new(), &catalog),
-                "/moved.json" => (
-                    "302 Found",
-                    format!("Location: http://localhost:{port}/catalog.json\r\n"),
-                    b"",
-                ),
-                _ => ("404 Not Found", String::new(), b""),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
-        }
-    });
-    Server { port, hits }
+    mim6_test_support::serve(move |path, port| match path {
+        "/profile.json" => ("200 OK", String::new(), profile.clone()),
+        "/catalog.json" => ("200 OK", String::new(), catalog.clone()),
+        "/moved.json" => (
+            "302 Found",
+            format!("Location: http://localhost:{port}/catalog.json\r\n"),
+            Vec::new(),
+        ),
+        _ => ("404 Not Found", String::new(), Vec::new()),
+    })
 }
 
 #[test]

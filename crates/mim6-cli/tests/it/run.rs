@@ -5,14 +5,6 @@ use std::path::Path;
 
 use crate::{fixtures, mim6};
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-}
-
 /// Every file under `dir`, relative, with its bytes.
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
@@ -54,12 +46,12 @@ fn table(path: &Path) -> Vec<BTreeMap<String, String>> {
 #[test]
 fn the_example_pipeline_runs_on_the_default_data_and_gives_the_same_bytes_twice() {
     let dir = tempfile::tempdir().unwrap();
-    let example = repo().join("pipelines/example.toml");
+    let example = mim6_test_support::repo_root().join("pipelines/example.toml");
     let mut outputs = Vec::new();
     for name in ["a", "b"] {
         let out = dir.path().join(name);
         let run = mim6(
-            repo(),
+            &mim6_test_support::repo_root(),
             &[
                 "run",
                 example.to_str().unwrap(),
@@ -139,7 +131,7 @@ fn the_example_pipeline_runs_on_the_default_data_and_gives_the_same_bytes_twice(
 #[test]
 fn a_fleet_with_faults_is_run_and_exactly_the_faulty_documents_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let baseline = repo().join("profiles/mim6-city-baseline-resolved.json");
+    let baseline = mim6_test_support::repo_root().join("profiles/mim6-city-baseline-resolved.json");
     let pipeline = format!(
         "[baseline]\nprofile = {:?}\n[inputs.synth]\ncities = 4\nsystems-per-city = 2\n\
          periods = 3\nseed = 9\nfaults = 0.05\n[output]\nfolder = \"out\"\nformats = [\"csv\"]\n",

@@ -1,8 +1,6 @@
 //! `mim6 run` over documents named by URL: fetched only from allowed hosts, ingested like
 //! local ones, failures listed as rejected documents.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,40 +9,13 @@ use crate::{fixtures, mim6};
 
 /// A loopback HTTP server for one test, serving the files under `root`; counts requests.
 fn serve(root: PathBuf) -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&hits);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().take(100) {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            if reader.read_line(&mut request).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                if reader.read_line(&mut header).unwrap_or(0) <= 2 {
-                    break;
-                }
-            }
-            counter.fetch_add(1, Ordering::SeqCst);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            let file = root.join(path.trim_start_matches('/'));
-            let (status, body) = match std::fs::read(&file) {
-                Ok(body) if !path.contains("..") => ("200 OK", body),
-                _ => ("404 Not Found", Vec::new()),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
+    let server = mim6_test_support::serve(move |path, _| {
+        match std::fs::read(root.join(path.trim_start_matches('/'))) {
+            Ok(body) if !path.contains("..") => ("200 OK", String::new(), body),
+            _ => ("404 Not Found", String::new(), Vec::new()),
         }
     });
-    (port, hits)
+    (server.port, server.hits)
 }
 
 /// A pipeline over `urls` of the hand-written fleet, allowing `allowed`.
