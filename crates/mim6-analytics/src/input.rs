@@ -24,7 +24,8 @@ pub(crate) struct Inputs {
     /// `sys, ctl, risk, date`: findings naming risks, and risks' mitigating implementations.
     pub(crate) risk_controls: DataFrame,
     /// `sys, risk, date, doc, status, deadline, first_seen, closed, likelihood, impact,
-    /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title`
+    /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title`, sorted by
+    /// `sys, risk, date, doc`
     pub(crate) risks: DataFrame,
     /// The names of the numbers in the `risk`, `doc` and `title` columns.
     pub(crate) names: Names,
@@ -398,6 +399,12 @@ impl Packer {
             Column::new("accepted".into(), r.accepted),
             Column::new("title".into(), r.title),
         ])?;
+        // Sorted once by system, risk, date and document: the copy of a risk that counts at a
+        // period's end is then the last one dated on or before it, without a sort per period.
+        let risks = risks.sort(
+            ["sys", "risk", "date", "doc"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?;
         Ok(Inputs {
             systems,
             controls,

@@ -196,10 +196,7 @@ fn risks_at(
         .clone()
         .lazy()
         .filter(col("date").lt_eq(lit(end)))
-        .sort_by_exprs(
-            [col("sys"), col("risk"), col("date"), col("doc")],
-            SortMultipleOptions::default(),
-        )
+        // The frame is sorted by system, risk, date and document (see `input`).
         .unique_stable_generic(
             Some(vec![col("sys"), col("risk")]),
             UniqueKeepStrategy::Last,
