@@ -216,6 +216,13 @@ impl Run {
         set.into_iter().collect()
     }
 
+    /// The rows of `rows` (sorted by city, as [`load`] leaves them) that belong to `city`.
+    pub(crate) fn of_city<'a, T>(rows: &'a [T], city: &str, key: fn(&T) -> &str) -> &'a [T] {
+        let start = rows.partition_point(|r| key(r) < city);
+        let end = start + rows[start..].partition_point(|r| key(r) == city);
+        &rows[start..end]
+    }
+
     /// A system's name, else its uuid.
     pub(crate) fn system_name<'a>(&'a self, system: &'a str) -> &'a str {
         self.systems.get(system).map_or(system, String::as_str)
@@ -305,16 +312,28 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
         Err(_) => serde_json::Value::Null,
     };
     let systems: Vec<SystemRow> = read(&table("dim_system")?, |_| true)?;
+    // Sorted by city (stably: the tables' order within a city is kept), so that a city's rows
+    // are found by binary search, not by a scan per city.
+    let (mut open_risks, mut open_items, mut open_findings) =
+        (open_risks, open_items, open_findings);
+    open_risks.sort_by(|a, b| a.city.cmp(&b.city));
+    open_items.sort_by(|a, b| a.city.cmp(&b.city));
+    open_findings.sort_by(|a, b| a.city.cmp(&b.city));
+    let mut overclaims: Vec<Overclaim> =
+        read(&table("m_city_overclaim_period")?, |r: &Overclaim| {
+            is_latest(r.period_index)
+        })?;
+    overclaims.sort_by(|a, b| a.city.cmp(&b.city));
+    let mut system_periods: Vec<SystemPeriod> = read(&table("m_system_period")?, |_| true)?;
+    system_periods.sort_by(|a, b| a.city.cmp(&b.city));
     Ok(Run {
         cities: read(&table("dim_city")?, |_| true)?,
         systems: systems.into_iter().map(|s| (s.system, s.name)).collect(),
         city_periods: read(&table("m_city_period")?, |_| true)?,
         region_periods: read(&table("m_region_period")?, |_| true)?,
         families: read(&table("m_family_period")?, |_| true)?,
-        system_periods: read(&table("m_system_period")?, |_| true)?,
-        overclaims: read(&table("m_city_overclaim_period")?, |r: &Overclaim| {
-            is_latest(r.period_index)
-        })?,
+        system_periods,
+        overclaims,
         periods,
         open_risks,
         open_items,

@@ -68,7 +68,9 @@ pub(crate) fn city_poam(run: &Run, region: &str, city: &str) -> Option<Document>
         .find(|c| c.city == city)
         .map_or(city, |c| c.city_name.as_str());
     let mut seen = BTreeSet::new();
-    let mut city_risks: Vec<_> = run.open_risks.iter().filter(|r| r.city == city).collect();
+    let mut city_risks: Vec<_> = Run::of_city(&run.open_risks, city, |r| &r.city)
+        .iter()
+        .collect();
     city_risks.sort_by(|a, b| a.system.cmp(&b.system).then(a.risk.cmp(&b.risk)));
     city_risks.retain(|r| seen.insert(r.risk.as_str()));
     if city_risks.is_empty() {
@@ -118,10 +120,9 @@ pub(crate) fn city_poam(run: &Run, region: &str, city: &str) -> Option<Document>
         .collect();
 
     let mut seen = BTreeSet::new();
-    let findings: Vec<Finding> = run
-        .open_findings
+    let findings: Vec<Finding> = Run::of_city(&run.open_findings, city, |f| &f.city)
         .iter()
-        .filter(|f| f.city == city && seen.insert(f.finding.as_str()))
+        .filter(|f| seen.insert(f.finding.as_str()))
         .map(|f| Finding {
             uuid: f.finding.clone(),
             title: format!("Assessment of {}", f.control.to_uppercase()),
@@ -149,7 +150,7 @@ pub(crate) fn city_poam(run: &Run, region: &str, city: &str) -> Option<Document>
     let mut tracked = BTreeSet::new();
     let mut seen = BTreeSet::new();
     let mut items: Vec<PoamItem> = Vec::new();
-    for i in run.open_items.iter().filter(|i| i.city == city) {
+    for i in Run::of_city(&run.open_items, city, |i| &i.city) {
         if let Some(uuid) = &i.item
             && !seen.insert(uuid.as_str())
         {

@@ -606,10 +606,9 @@ pub(crate) fn city(run: &Run, region: &str, city: &str, top: usize, target_level
         trend_charts(run, region, &[(city, name)])
     );
 
-    let mut systems: Vec<_> = run
-        .system_periods
+    let mut systems: Vec<_> = Run::of_city(&run.system_periods, city, |s| &s.city)
         .iter()
-        .filter(|s| s.city == city && s.period_index == latest.period_index)
+        .filter(|s| s.period_index == latest.period_index)
         .collect();
     systems.sort_by(|a, b| a.name.cmp(&b.name).then(a.system.cmp(&b.system)));
     let rows: Vec<String> = systems
@@ -709,7 +708,9 @@ pub(crate) fn city(run: &Run, region: &str, city: &str, top: usize, target_level
         }
     );
 
-    let mut overclaims: Vec<_> = run.overclaims.iter().filter(|o| o.city == city).collect();
+    let mut overclaims: Vec<_> = Run::of_city(&run.overclaims, city, |o| &o.city)
+        .iter()
+        .collect();
     overclaims.sort_by(|a, b| {
         b.overclaimed_systems
             .cmp(&a.overclaimed_systems)
@@ -760,7 +761,9 @@ pub(crate) fn city(run: &Run, region: &str, city: &str, top: usize, target_level
         }
     );
 
-    let risks: Vec<&RiskPeriod> = run.open_risks.iter().filter(|r| r.city == city).collect();
+    let risks: Vec<&RiskPeriod> = Run::of_city(&run.open_risks, city, |r| &r.city)
+        .iter()
+        .collect();
     let _ = write!(
         body,
         "<h2>Open risks</h2>{}",
@@ -768,7 +771,9 @@ pub(crate) fn city(run: &Run, region: &str, city: &str, top: usize, target_level
     );
 
     const SHOWN: usize = 200;
-    let items: Vec<_> = run.open_items.iter().filter(|i| i.city == city).collect();
+    let items: Vec<_> = Run::of_city(&run.open_items, city, |i| &i.city)
+        .iter()
+        .collect();
     let rows: Vec<String> = items
         .iter()
         .take(SHOWN)
