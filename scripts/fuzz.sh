@@ -43,9 +43,17 @@ seed() {
 for target in "${targets[@]}"; do
     seed "$target"
     log="$(mktemp)"
+    status=0
     cargo fuzz run --release --sanitizer none "$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 2>&1 | tee "$log" | tail -3
+        -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+        > "$log" 2>&1 || status=$?
     runs="$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')"
-    echo "== $target: ${runs:-?} executions in ${seconds} s"
+    if [ "$status" -eq 0 ]; then
+        echo "== $target: ${runs:-?} executions in ${seconds} s, no failure"
+    else
+        # A crash, a timeout or a leak: the input is in fuzz/artifacts/$target/.
+        grep -E "panicked|ERROR|SUMMARY" "$log" | head -5
+        echo "== $target: FAILED (status $status), input in fuzz/artifacts/$target/"
+    fi
     rm -f "$log"
 done

@@ -95,10 +95,60 @@ pub(crate) fn blocks_to_markdown<'a>(
     Ok(blocks.join("\n\n"))
 }
 
+/// `text` of a paragraph or list item with what Markdown would read as the start of a block
+/// (`>`, `#`, a list marker, a fence, a rule, a setext underline) escaped at the start of each
+/// of its lines, so that the text comes back as text.
+fn guard_block_starts(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let rest = &line[indent..];
+        out.push_str(&line[..indent]);
+        let bytes = rest.as_bytes();
+        let after = |k: usize| bytes.get(k).is_none_or(|b| *b == b' ');
+        let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+        let escape_at = match bytes.first() {
+            Some(b'>' | b'#' | b'=') => Some(0),
+            Some(b'-' | b'+' | b'*')
+                if after(1) || rest.starts_with("---") || rest.starts_with("***") =>
+            {
+                Some(0)
+            }
+            Some(b'`') if rest.starts_with("```") => Some(0),
+            Some(b'~') if rest.starts_with("~~~") => Some(0),
+            Some(b'_') if rest.starts_with("___") => Some(0),
+            Some(_)
+                if (1..=9).contains(&digits)
+                    && matches!(bytes.get(digits), Some(b'.' | b')'))
+                    && after(digits + 1) =>
+            {
+                Some(digits)
+            }
+            _ => None,
+        };
+        match escape_at {
+            Some(k) => {
+                out.push_str(&rest[..k]);
+                out.push('\\');
+                out.push_str(&rest[k..]);
+            }
+            None => out.push_str(rest),
+        }
+    }
+    out
+}
+
 fn block(element: &Element) -> Result<String, MarkupError> {
     let mut out = String::new();
     match element.name.as_str() {
-        "p" => inline(&element.children, &mut out, "a paragraph")?,
+        "p" => {
+            let mut text = String::new();
+            inline(&element.children, &mut text, "a paragraph")?;
+            out.push_str(&guard_block_starts(&text));
+        }
         name @ ("h1" | "h2" | "h3" | "h4" | "h5" | "h6") => {
             let level = usize::from(name.as_bytes()[1] - b'0');
             out.push_str(&"#".repeat(level));
@@ -159,7 +209,7 @@ fn list(element: &Element, out: &mut String, depth: usize) -> Result<(), MarkupE
                 other => inline(std::slice::from_ref(other), &mut text, "a list item")?,
             }
         }
-        out.push_str(&text);
+        out.push_str(&guard_block_starts(&text));
         out.push('\n');
         for child in nested {
             list(child, out, depth + 1)?;
@@ -777,6 +827,30 @@ mod tests {
             "*  x \n"
         );
         assert_eq!(xml_blocks("<pre>\nA  B\n  </pre>"), "```\n\nA  B\n  \n```");
+    }
+
+    #[test]
+    fn text_that_looks_like_a_block_start_stays_text() {
+        // Found by fuzzing: a list item whose text begins with `>` came back as a quote.
+        for (xml, markdown) in [
+            ("<ol><li>&gt;\nno</li></ol>", "1. \\> no\n"),
+            ("<p># not a heading</p>", "\\# not a heading"),
+            ("<p>- not a list</p>", "\\- not a list"),
+            ("<p>12. not a list</p>", "12\\. not a list"),
+            ("<p>```</p>", "\\```"),
+            ("<p>a<br/>= b</p>", "a  \n\\= b"),
+            ("<p>-x and 1.5 and #1 stay</p>", "-x and 1.5 and #1 stay"),
+        ] {
+            assert_eq!(xml_blocks(xml), markdown, "{xml}");
+            // And back: the same text, not a block.
+            let back = markdown_to_blocks(&xml_blocks(xml));
+            assert!(!back.is_empty(), "{xml}");
+            assert!(
+                back.iter()
+                    .all(|n| matches!(n, Node::Element(e) if e.name == "p" || e.name == "ol")),
+                "{xml}: {back:?}"
+            );
+        }
     }
 
     #[test]

@@ -113,6 +113,7 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Element, DomError> {
                         .map_err(|e| {
                             error(offset, format!("attribute {key_text:?} of <{name}>: {e}"))
                         })?;
+                    check_chars(&value, offset)?;
                     attributes.push((key_text, value.into_owned()));
                 }
                 let element = Element {
@@ -194,7 +195,23 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
     }
 }
 
+/// Refuses characters that XML 1.0 does not allow in a document (NUL and the other C0 controls
+/// but tab, line feed and carriage return; U+FFFE and U+FFFF), written raw or by reference.
+fn check_chars(text: &str, offset: usize) -> Result<(), DomError> {
+    match text
+        .chars()
+        .find(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))
+    {
+        Some(c) => Err(error(
+            offset,
+            format!("character U+{:04X} is not allowed in XML", u32::from(c)),
+        )),
+        None => Ok(()),
+    }
+}
+
 fn push_text(stack: &mut [Element], text: &str, offset: usize) -> Result<(), DomError> {
+    check_chars(text, offset)?;
     let Some(parent) = stack.last_mut() else {
         if text.trim().is_empty() {
             return Ok(());

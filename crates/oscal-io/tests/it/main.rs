@@ -1,5 +1,6 @@
 //! Integration tests of oscal-io against NIST's published documents.
 
+mod fuzz_regressions;
 mod round_trip;
 mod xml_oracle;
 mod xsd;
