@@ -19,8 +19,9 @@ fn xml_convert() {
             continue;
         };
         let xml = oscal_io::write_document(&document, Format::Xml).unwrap();
-        let (_, again) = oscal_io::read_document(Path::new("f.xml"), &xml)
-            .unwrap_or_else(|e| panic!("{}: mim6's own XML does not read back: {e}", file.display()));
+        let (_, again) = oscal_io::read_document(Path::new("f.xml"), &xml).unwrap_or_else(|e| {
+            panic!("{}: mim6's own XML does not read back: {e}", file.display())
+        });
         assert_eq!(
             oscal_io::write_document(&again, Format::Json).unwrap(),
             oscal_io::write_document(&document, Format::Json).unwrap(),
@@ -37,5 +38,8 @@ fn nul_characters_are_refused_in_xml() {
     let err = oscal_io::read_document(Path::new("f.xml"), &std::fs::read(file).unwrap())
         .unwrap_err()
         .to_string();
-    assert!(err.contains("character U+0000 is not allowed in XML"), "{err}");
+    assert!(
+        err.contains("character U+0000 is not allowed in XML"),
+        "{err}"
+    );
 }
