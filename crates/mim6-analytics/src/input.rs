@@ -159,6 +159,13 @@ impl Packer {
         }
     }
 
+    /// The system `id`, once a batch has brought its plan.
+    pub(crate) fn system(&self, id: &str) -> Option<&SystemRow> {
+        self.system_index
+            .get(id)
+            .map(|&i| &self.systems[i as usize])
+    }
+
     fn saw(&mut self, t: jiff::Timestamp) {
         self.dates = Some(match self.dates {
             Some((lo, hi)) => (lo.min(t), hi.max(t)),

@@ -173,7 +173,6 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Collector {
     baseline: Vec<BaselineControl>,
     packer: input::Packer,
-    places: tables::Places,
     documents: std::collections::BTreeMap<&'static str, usize>,
     output: Output,
 }
@@ -225,7 +224,6 @@ impl Collector {
         Collector {
             baseline: baseline.to_vec(),
             packer: input::Packer::new(baseline),
-            places: tables::Places::default(),
             documents: std::collections::BTreeMap::new(),
             output,
         }
@@ -233,15 +231,12 @@ impl Collector {
 
     /// Takes a batch of facts.
     pub fn add(&mut self, facts: mim6_ingest::Facts) -> Result<()> {
-        for s in &facts.systems {
-            self.places
-                .insert(s.system.clone(), (s.region.clone(), s.city.clone()));
-        }
         for d in &facts.documents {
             *self.documents.entry(d.model).or_default() += 1;
         }
+        // Packed first: the batch's own plans tell where its rows' systems lie.
         self.packer.add(&facts);
-        let frames = tables::fact_frames(&facts, &self.places)?;
+        let frames = tables::fact_frames(&facts, &self.packer)?;
         drop(facts);
         match &mut self.output {
             Output::Memory(kept) => {
@@ -276,6 +271,8 @@ impl Collector {
 
     /// Computes the metrics; when writing to a folder, writes them and swaps the tables in.
     pub fn finish(self, settings: &Settings) -> Result<Tables> {
+        // Empty fact tables, for the ones no batch had a row of (they still get a schema).
+        let empty = tables::fact_frames(&mim6_ingest::Facts::default(), &self.packer)?;
         let systems = self.packer.systems.clone();
         let inputs = self.packer.finish(&self.baseline)?;
         let dims = tables::dim_tables(&systems, &inputs, settings)?;
@@ -286,9 +283,7 @@ impl Collector {
         input::decode(&mut metrics.fact_risk_period, "doc", &names.documents)?;
         match self.output {
             Output::Memory(mut kept) => {
-                for (name, frame) in
-                    tables::fact_frames(&mim6_ingest::Facts::default(), &self.places)?
-                {
+                for (name, frame) in empty {
                     if !kept.iter().any(|(n, _)| *n == name) {
                         kept.push((name, frame));
                     }
@@ -302,7 +297,6 @@ impl Collector {
                 sink,
                 formats,
             } => {
-                let empty = tables::fact_frames(&mim6_ingest::Facts::default(), &self.places)?;
                 let written = sink.finish(empty)?;
                 let mut tables = tables::finish(dims, metrics)?;
                 tables::write_all(&tables, staged.path(), formats)?;

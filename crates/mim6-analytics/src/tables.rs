@@ -58,9 +58,6 @@ fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
     Ok(frame.select(keep)?)
 }
 
-/// Where each system lies: its region and city.
-pub(crate) type Places = rustc_hash::FxHashMap<String, (String, String)>;
-
 /// The dimension tables, in output order.
 pub(crate) fn dim_tables(
     systems: &[mim6_ingest::SystemRow],
@@ -132,12 +129,18 @@ pub(crate) fn dim_tables(
 /// The fact tables of a batch of facts, in output order.
 pub(crate) fn fact_frames(
     facts: &Facts,
-    places: &Places,
+    packer: &crate::input::Packer,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
     let place = |system: &str, k: usize| -> &str {
-        places
-            .get(system)
-            .map(|(r, c)| if k == 0 { r.as_str() } else { c.as_str() })
+        packer
+            .system(system)
+            .map(|s| {
+                if k == 0 {
+                    s.region.as_str()
+                } else {
+                    s.city.as_str()
+                }
+            })
             .unwrap_or_default()
     };
     let i = &facts.implementations;
@@ -588,9 +591,8 @@ impl FactSink {
     ) -> Result<Vec<(String, usize)>> {
         for (name, table) in empty {
             if self.rows.get(name).copied().unwrap_or(0) == 0 {
-                if let Some(file) = self.csv.remove(name) {
-                    drop(file);
-                }
+                // The header-only file of the first batch is written again, whole.
+                self.csv.remove(name);
                 write_table(&self.dir, name, &table, self.formats)?;
                 self.rows.insert(name, 0);
             }

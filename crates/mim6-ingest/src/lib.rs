@@ -305,7 +305,7 @@ pub fn ingest_into(
                     location: String::new(),
                     reason: format!(
                         "announces {} in its first bytes but is read as a {}",
-                        announced_model(&entry.path, &files, &announced),
+                        linker.announced(&entry.path).unwrap_or("nothing"),
                         other.model()
                     ),
                     path: entry.path,
@@ -318,19 +318,6 @@ pub fn ingest_into(
     summary.rejected.sort();
     summary.warnings = linker.warnings;
     Ok(summary)
-}
-
-fn announced_model(
-    path: &Path,
-    files: &[(PathBuf, PathBuf)],
-    announced: &[Option<&str>],
-) -> String {
-    files
-        .iter()
-        .position(|(p, _)| p == path)
-        .and_then(|i| announced[i])
-        .unwrap_or("nothing")
-        .to_owned()
 }
 
 /// Ingests the documents under `options.inputs` and keeps every fact row (see [`ingest_into`]

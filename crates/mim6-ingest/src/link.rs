@@ -117,6 +117,11 @@ impl Linker {
         }
     }
 
+    /// The model `path` announced in its first bytes, if any.
+    pub(crate) fn announced(&self, path: &Path) -> Option<&'static str> {
+        self.announced.get(path).copied()
+    }
+
     fn reject(&mut self, entry: &Entry, location: &str, reason: String) {
         self.rejected.push(Rejection {
             path: entry.path.clone(),

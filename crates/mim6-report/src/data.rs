@@ -223,6 +223,14 @@ impl Run {
         &rows[start..end]
     }
 
+    /// A city's name, else its id.
+    pub(crate) fn city_name<'a>(&'a self, city: &'a str) -> &'a str {
+        self.cities
+            .iter()
+            .find(|c| c.city == city)
+            .map_or(city, |c| c.city_name.as_str())
+    }
+
     /// A system's name, else its uuid.
     pub(crate) fn system_name<'a>(&'a self, system: &'a str) -> &'a str {
         self.systems.get(system).map_or(system, String::as_str)

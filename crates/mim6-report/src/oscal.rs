@@ -62,11 +62,7 @@ fn risks_named(list: Option<&str>, open: &BTreeSet<&str>) -> Option<Vec<Associat
 /// made for each risk that no item tracks). `None` when nothing is open.
 pub(crate) fn city_poam(run: &Run, region: &str, city: &str) -> Option<Document> {
     let latest = run.latest()?;
-    let name = run
-        .cities
-        .iter()
-        .find(|c| c.city == city)
-        .map_or(city, |c| c.city_name.as_str());
+    let name = run.city_name(city);
     let mut seen = BTreeSet::new();
     let mut city_risks: Vec<_> = Run::of_city(&run.open_risks, city, |r| &r.city)
         .iter()

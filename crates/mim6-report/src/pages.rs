@@ -68,25 +68,17 @@ fn labels(run: &Run) -> Vec<String> {
     periods.into_iter().map(|p| p.period).collect()
 }
 
-/// A city's values of `metric` over the periods.
-fn city_series(run: &Run, city: &str, metric: fn(&CityPeriod) -> Option<f64>) -> Vec<Option<f64>> {
-    let mut points = vec![None; run.periods.len()];
-    for row in run.city_periods.iter().filter(|r| r.city == city) {
-        if let Some(slot) = points.get_mut(row.period_index as usize) {
-            *slot = metric(row);
-        }
-    }
-    points
-}
-
-fn region_series(
+/// The values of `metric` over the periods, from the rows (one per period) of one city or
+/// region; `None` where a period has no row or no value.
+fn over_periods<'a, T: 'a>(
     run: &Run,
-    region: &str,
-    metric: fn(&crate::data::RegionPeriod) -> Option<f64>,
+    rows: impl Iterator<Item = &'a T>,
+    period_index: fn(&T) -> u32,
+    metric: fn(&T) -> Option<f64>,
 ) -> Vec<Option<f64>> {
     let mut points = vec![None; run.periods.len()];
-    for row in run.region_periods.iter().filter(|r| r.region == region) {
-        if let Some(slot) = points.get_mut(row.period_index as usize) {
+    for row in rows {
+        if let Some(slot) = points.get_mut(period_index(row) as usize) {
             *slot = metric(row);
         }
     }
@@ -128,13 +120,23 @@ fn trend_charts(run: &Run, region: &str, cities: &[(&str, &str)]) -> String {
             .iter()
             .map(|(city, name)| Series {
                 name: (*name).to_owned(),
-                points: city_series(run, city, city_metric),
+                points: over_periods(
+                    run,
+                    run.city_periods.iter().filter(|r| r.city == *city),
+                    |r| r.period_index,
+                    city_metric,
+                ),
                 emphasis: false,
             })
             .collect();
         series.push(Series {
             name: "region median".into(),
-            points: region_series(run, region, region_metric),
+            points: over_periods(
+                run,
+                run.region_periods.iter().filter(|r| r.region == region),
+                |r| r.period_index,
+                region_metric,
+            ),
             emphasis: true,
         });
         series
@@ -542,11 +544,7 @@ pub(crate) fn city(run: &Run, region: &str, city: &str, top: usize, target_level
         escape(&region_file(region)),
         escape(region)
     );
-    let name = run
-        .cities
-        .iter()
-        .find(|c| c.city == city)
-        .map_or(city, |c| c.city_name.as_str());
+    let name = run.city_name(city);
     let title = format!("{name} ({city}), region {region}");
     let Some(latest) = run.latest() else {
         return page(&title, &nav, "<p>No period has dated assessments.</p>");
