@@ -12,7 +12,8 @@ source scripts/bench-setup.sh
 # NIST's profile cites the catalog through a back-matter rlink that is relative to NIST's own
 # repository (../../../../nist.gov/...). Lay the files out so that the JSON rlink resolves the
 # same way for both tools: trestle resolves it against the working directory, mim6 against the
-# profile's folder, and here they are one folder. Only the JSON rlink is kept.
+# profile's folder, and here they are one folder, which mim6 is told it may read from
+# (`--root`). Only the JSON rlink is kept.
 nist="$repo/tests/fixtures/nist/nist-sp800-53r5/json"
 mkdir -p "$work/nist.gov/SP800-53/rev5/json" "$work/a/b/c/d"
 cp "$nist/NIST_SP-800-53_rev5_catalog.json" "$work/nist.gov/SP800-53/rev5/json/"
@@ -40,7 +41,7 @@ PY
 
 cd "$work/a/b/c/d"
 hyperfine --warmup 1 --runs 5 --export-json "$work/result.json" \
-    -n mim6 "$mim6 resolve profile.json -o $work/mim6-out.json" \
+    -n mim6 "$mim6 resolve profile.json --root $work -o $work/mim6-out.json" \
     -n trestle "$venv/bin/python $work/trestle_resolve.py $work profile.json"
 python3 - "$work/result.json" <<'PY'
 import json, sys

@@ -14,7 +14,7 @@ export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 seconds="${SECONDS_EACH:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json_validate xml_convert yaml_read markup resolve_profile)
+[ ${#targets[@]} -gt 0 ] || targets=(json_validate xml_convert yaml_read markup resolve_profile pipeline_parse)
 
 # Copies files into a corpus under names of their content's hash (several share a file name).
 add() {
@@ -35,6 +35,8 @@ seed() {
             find "$fixtures/nist/examples" "$repo/profiles" -name '*.xml' -size -200k | add "$corpus" ;;
         yaml_read)
             find "$fixtures/nist/examples" -name '*.yaml' -size -200k | add "$corpus" ;;
+        pipeline_parse)
+            find "$repo/pipelines" "$fixtures/pipeline" -name '*.toml' | add "$corpus" ;;
         markup)
             printf '**bold** _em_ `code` {{ insert: param, ac-1_prm_1 }}\n\n- a\n- b\n' > "$corpus/seed.md" ;;
     esac

@@ -1,7 +1,6 @@
 //! `mim6`: the command-line front of the mim6 OSCAL compliance pipeline.
 
 mod convert;
-mod pipeline;
 mod report;
 mod resolve;
 mod run;

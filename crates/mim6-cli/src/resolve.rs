@@ -33,6 +33,10 @@ pub(crate) struct Args {
     /// Where fetched documents are cached.
     #[arg(long, value_name = "DIR", env = "MIM6_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// The folder local imports must lie in (default: the profile's folder). Imports that
+    /// `--map` redirects are read wherever the map says.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Fail, instead of warning, when the profile names controls or parameters that the
     /// imported catalogs lack.
     #[arg(long)]
@@ -55,17 +59,18 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     }
     let cache_dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
     let loader = RemoteLoader::new(args.allow_hosts.clone(), args.offline, Some(cache_dir));
+    let location = Location::File(PathBuf::new())
+        .join(&args.profile)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.profile))?;
     let options = Options {
         href_map,
         strict: args.strict,
         uuid: args.uuid.clone(),
         last_modified: args.last_modified.clone(),
+        import_root: args.root.clone().or_else(|| profile_folder(&location)),
         ..Options::default()
     };
     let resolver = Resolver::new(&loader, options);
-    let location = Location::File(PathBuf::new())
-        .join(&args.profile)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.profile))?;
     if let Location::File(path) = &location
         && !path.exists()
     {
@@ -92,6 +97,17 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         oscal_io::write_atomic(&args.output, &out)?;
     }
     Ok(EXIT_OK)
+}
+
+/// The folder of a local profile: where its imports may be read from unless told otherwise.
+pub(crate) fn profile_folder(location: &Location) -> Option<PathBuf> {
+    match location {
+        Location::File(path) => Some(match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+            _ => PathBuf::from("."),
+        }),
+        Location::Url(_) => None,
+    }
 }
 
 pub(crate) fn default_cache_dir() -> PathBuf {

@@ -7,11 +7,11 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use mim6_analytics::{Formats, Period, PeriodLength, Settings};
+use mim6_pipeline::Pipeline;
 use oscal_model::{Catalog, Document, Model};
 use oscal_resolve::{HrefMap, Location, Options, RemoteLoader, Resolver};
 use serde_json::json;
 
-use crate::pipeline::Pipeline;
 use crate::{EXIT_INVALID, EXIT_OK};
 
 /// Arguments of `mim6 run`.
@@ -158,11 +158,12 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         _ => PeriodLength::Quarter,
     };
     let periods = periods(&pipeline, collector.dates(), length)?;
+    let defaults = Settings::default();
     let settings = Settings {
         periods: periods.clone(),
         freshness_days: pipeline.periods.freshness_days,
-        matrix: pipeline.risk.matrix,
-        scores: pipeline.risk.scores,
+        matrix: pipeline.risk.matrix.unwrap_or(defaults.matrix),
+        scores: pipeline.risk.scores.unwrap_or(defaults.scores),
     };
     let models = collector.documents().clone();
     let (accepted, systems) = (models.values().sum::<usize>(), collector.systems());
@@ -222,7 +223,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let report_started = Instant::now();
     let report = if formats.csv {
         Some(
-            mim6_report::write(&out, &pipeline.report.options())
+            mim6_report::write(&out, &report_options(&pipeline))
                 .context("cannot make the report")?,
         )
     } else {
@@ -370,21 +371,39 @@ fn fetch(
 }
 
 /// Reads the baseline; resolves it when it is a profile.
+/// The report's options: the pipeline's, the report's defaults for what it leaves out.
+fn report_options(pipeline: &Pipeline) -> mim6_report::Options {
+    let defaults = mim6_report::Options::default();
+    mim6_report::Options {
+        top_risks: pipeline.report.top_risks.unwrap_or(defaults.top_risks),
+        target_level: pipeline
+            .report
+            .target_level
+            .unwrap_or(defaults.target_level),
+    }
+}
+
 fn resolve_baseline(pipeline: &Pipeline, loader: &RemoteLoader) -> anyhow::Result<Catalog> {
     let mut href_map = HrefMap::new();
     for (from, to) in &pipeline.baseline.href_map {
         href_map.insert(from.clone(), to.clone());
     }
+    let location = Location::File(PathBuf::new())
+        .join(&pipeline.baseline.profile)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", pipeline.baseline.profile))?;
+    let import_root = pipeline
+        .baseline
+        .import_root
+        .clone()
+        .or_else(|| crate::resolve::profile_folder(&location));
     let resolver = Resolver::new(
         loader,
         Options {
             href_map,
+            import_root,
             ..Options::default()
         },
     );
-    let location = Location::File(PathBuf::new())
-        .join(&pipeline.baseline.profile)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", pipeline.baseline.profile))?;
     if let Location::File(path) = &location
         && !path.exists()
     {

@@ -71,7 +71,7 @@ fn has_scheme(href: &str) -> bool {
 }
 
 /// Removes `.` and resolves `..` lexically (without touching the file system).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
@@ -190,6 +190,27 @@ impl HrefMap {
         Ok(())
     }
 
+    /// The local folders the map points into: a target ending in `/` is a folder, any other
+    /// local target a file in one. Documents read from there are the operator's own.
+    pub fn local_folders(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.entries.iter().filter_map(|(_, to)| {
+            if has_scheme(to) && !to.starts_with("file://") {
+                return None;
+            }
+            let path = Path::new(to.strip_prefix("file://").unwrap_or(to));
+            let folder = if to.ends_with('/') {
+                path
+            } else {
+                path.parent().unwrap_or(Path::new(""))
+            };
+            Some(if folder.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                folder.to_owned()
+            })
+        })
+    }
+
     /// Where `href` is redirected to, if an entry matches. The target is a path (relative to
     /// the working directory) or a URL.
     pub fn apply(&self, href: &str) -> Option<Location> {
@@ -247,5 +268,19 @@ mod tests {
         );
         assert_eq!(map.apply("other.json"), None);
         assert!(map.parse_entry("nonsense").is_err());
+        map.parse_entry("https://example.org/=https://mirror.example.org/")
+            .unwrap();
+        map.parse_entry("cat.json=catalog.json").unwrap();
+        let mut folders: Vec<PathBuf> = map.local_folders().collect();
+        folders.sort();
+        assert_eq!(
+            folders,
+            [
+                PathBuf::from("."),
+                PathBuf::from("sp/"),
+                PathBuf::from("vendor/nist/")
+            ],
+            "folders of local targets; remote targets are none"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The resolution pipeline: import (load and select), merge, modify, finalize.
 
 use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use oscal_model::{
     BackMatter, Catalog, CatalogGroup, Control, ControlCommonSelectControlById, Document, Import,
@@ -25,6 +26,11 @@ pub struct Options {
     pub last_modified: Option<String>,
     /// The value of the `resolution-tool` property.
     pub tool: String,
+    /// When set, a local import (not redirected by the href map) must lie inside this folder
+    /// or a folder the href map points into: `../` out of them, absolute paths, `file://`
+    /// URLs and symbolic links leading elsewhere are refused. A remote document may never
+    /// import a local file, whatever this says.
+    pub import_root: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -35,6 +41,7 @@ impl Default for Options {
             uuid: None,
             last_modified: None,
             tool: format!("mim6 {}", env!("CARGO_PKG_VERSION")),
+            import_root: None,
         }
     }
 }
@@ -165,8 +172,20 @@ impl<'l> Resolver<'l> {
             });
         }
         let candidates = self.candidates(location, profile, href, pointer)?;
+        let single = candidates.len() == 1;
         let mut failures = Vec::new();
-        for target in candidates {
+        for (candidate, target) in candidates {
+            let target = match target {
+                Ok(target) => target,
+                Err(reason) if single => {
+                    failures.push(reason);
+                    continue;
+                }
+                Err(reason) => {
+                    failures.push(format!("{candidate}: {reason}"));
+                    continue;
+                }
+            };
             if let Some(start) = stack.iter().position(|l| *l == target) {
                 let mut chain: Vec<String> =
                     stack[start..].iter().map(ToString::to_string).collect();
@@ -210,14 +229,15 @@ impl<'l> Resolver<'l> {
     }
 
     /// The locations to try for an href, in order: a back-matter resource's rlinks, or the
-    /// href itself; each through the href map first.
+    /// href itself; each through the href map first, each with the location or why it is
+    /// refused.
     fn candidates(
         &self,
         location: &Location,
         profile: &Profile,
         href: &str,
         pointer: &str,
-    ) -> Result<Vec<Location>> {
+    ) -> Result<Vec<(String, std::result::Result<Location, String>)>> {
         let name = location.to_string();
         let hrefs: Vec<String> = match href.strip_prefix('#') {
             Some(uuid) => {
@@ -253,15 +273,20 @@ impl<'l> Resolver<'l> {
         let mut out = Vec::new();
         for href in hrefs {
             let target = match self.options.href_map.apply(&href) {
-                Some(mapped) => mapped,
-                None => location.join(&href).map_err(|reason| Error::Load {
-                    profile: name.clone(),
-                    pointer: format!("{pointer}/href"),
-                    href: href.clone(),
-                    reason,
-                })?,
+                Some(mapped) => Ok(mapped),
+                None => location.join(&href).and_then(|target| {
+                    if let Location::File(path) = &target {
+                        if matches!(location, Location::Url(_)) {
+                            return Err("a remote document cannot import a local file".into());
+                        }
+                        if let Some(root) = &self.options.import_root {
+                            check_inside(path, root, &self.options.href_map)?;
+                        }
+                    }
+                    Ok(target)
+                }),
             };
-            out.push(target);
+            out.push((href, target));
         }
         Ok(out)
     }
@@ -705,6 +730,33 @@ fn all_params(catalog: &Catalog) -> Vec<&Parameter> {
     controls(catalog.controls.as_deref().unwrap_or(&[]), &mut out);
     groups(catalog.groups.as_deref().unwrap_or(&[]), &mut out);
     out
+}
+
+/// Whether `path` lies inside `root` or a folder the href map points into: lexically (no `..`
+/// out of it), and once symbolic links are followed (when the file exists).
+fn check_inside(path: &Path, root: &Path, map: &HrefMap) -> std::result::Result<(), String> {
+    let absolute = |p: &Path| std::path::absolute(p).map(|p| crate::loader::normalize(&p));
+    let inside = |folder: &Path| {
+        let (Ok(lexical), Ok(lexical_folder)) = (absolute(path), absolute(folder)) else {
+            return false;
+        };
+        if !lexical.starts_with(&lexical_folder) {
+            return false;
+        }
+        match (path.canonicalize(), folder.canonicalize()) {
+            (Ok(real), Ok(real_folder)) => real.starts_with(&real_folder),
+            _ => true,
+        }
+    };
+    if inside(root) || map.local_folders().any(|folder| inside(&folder)) {
+        Ok(())
+    } else {
+        let shown = absolute(root).unwrap_or_else(|_| root.to_owned());
+        Err(format!(
+            "it points outside {}, the folder imports may be read from",
+            shown.display()
+        ))
+    }
 }
 
 #[cfg(test)]

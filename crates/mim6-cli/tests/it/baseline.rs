@@ -18,6 +18,12 @@ fn profiles() -> PathBuf {
 
 /// `mim6 resolve` of a profile in `profiles/`, offline, through the bundled NIST files.
 fn resolve(profile: &str) -> (Value, String) {
+    resolve_with(profile, &[])
+}
+
+/// Resolves a profile of `profiles/` with the href maps its README gives, and `extra`
+/// arguments.
+fn resolve_with(profile: &str, extra: &[&str]) -> (Value, String) {
     let nist = fixtures().join("nist/nist-sp800-53r5/json");
     let maps = [
         format!("{NIST_BASE}={}/", nist.display()),
@@ -41,7 +47,10 @@ fn resolve(profile: &str) -> (Value, String) {
             "--strict",
             "-o",
             "out.json",
-        ],
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>(),
     );
     assert_eq!(run.code, 0, "{profile}: {run:?}");
     let text = std::fs::read_to_string(dir.path().join("out.json")).unwrap();
@@ -154,7 +163,13 @@ fn the_json_and_xml_twins_resolve_to_the_same_catalog() {
 
 #[test]
 fn the_region_overlay_resolves_and_tailors() {
-    let (catalog, _) = resolve("examples/region-overlay.json");
+    // The overlay imports the baseline from the folder above its own: the import root is
+    // widened to take it in, as the README says.
+    let root = profiles();
+    let (catalog, _) = resolve_with(
+        "examples/region-overlay.json",
+        &["--root", root.to_str().unwrap()],
+    );
     let all = controls(&catalog);
     let ca7 = all.iter().find(|c| c["id"] == "ca-7").unwrap();
     let frequency = ca7["params"]

@@ -370,6 +370,47 @@ fn hostile_imports_are_refused_without_a_connection_or_a_leak() {
 }
 
 #[test]
+fn local_imports_stay_inside_the_profile_folder_unless_widened() {
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir(&profiles).unwrap();
+    let catalog = dir.path().join("catalog.json");
+    std::fs::copy(
+        fixtures().join("nist/examples/catalog/json/basic-catalog.json"),
+        &catalog,
+    )
+    .unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&catalog, profiles.join("link.json")).unwrap();
+    let mut cases = vec![
+        ("up.json", "../catalog.json".to_owned()),
+        ("absolute.json", catalog.display().to_string()),
+        ("file-url.json", format!("file://{}", catalog.display())),
+    ];
+    if cfg!(unix) {
+        cases.push(("symlink.json", "link.json".to_owned()));
+    }
+    for (name, href) in &cases {
+        std::fs::write(profiles.join(name), profile(href)).unwrap();
+        let path = format!("profiles/{name}");
+        let run = measure(dir.path(), &["resolve", &path, "-o", "out.json"]);
+        assert_eq!(run.code, 1, "{name}: {}", run.output);
+        assert!(
+            run.output
+                .contains("/profiles, the folder imports may be read from"),
+            "{name}: {}",
+            run.output
+        );
+        // The operator may widen the folder.
+        let run = measure(
+            dir.path(),
+            &["resolve", &path, "--root", ".", "-o", "out.json"],
+        );
+        assert_eq!(run.code, 0, "{name} with --root: {}", run.output);
+    }
+}
+
+#[test]
 fn import_cycles_are_refused_and_deep_chains_resolve() {
     let dir = tempfile::tempdir().unwrap();
     for length in [1, 2, 10] {

@@ -74,11 +74,15 @@ fn a_missing_import_names_the_profile_pointer_and_href() {
 #[test]
 fn unknown_ids_warn_and_fail_under_strict() {
     let dir = tempfile::tempdir().unwrap();
-    let catalog = fixtures().join("nist/examples/catalog/json/basic-catalog.json");
+    std::fs::copy(
+        fixtures().join("nist/examples/catalog/json/basic-catalog.json"),
+        dir.path().join("catalog.json"),
+    )
+    .unwrap();
     let profile = serde_json::json!({"profile": {
         "uuid": "0f5c6d1e-2b3a-4c5d-8e9f-a0b1c2d3e4f5",
         "metadata": {"title": "P", "last-modified": "2024-01-01T00:00:00Z", "version": "1", "oscal-version": "1.2.3"},
-        "imports": [{"href": catalog.to_str().unwrap(), "include-controls": [{"with-ids": ["s1.1.1", "zz-99"]}]}],
+        "imports": [{"href": "catalog.json", "include-controls": [{"with-ids": ["s1.1.1", "zz-99"]}]}],
         "modify": {"set-parameters": [{"param-id": "no-such-param", "values": ["x"]}]}
     }});
     std::fs::write(dir.path().join("p.json"), profile.to_string()).unwrap();
@@ -96,8 +100,9 @@ fn unknown_ids_warn_and_fail_under_strict() {
     insta::assert_snapshot!(strict.stderr.trim(), @r#"mim6: error: p.json: at /profile/imports/0/include-controls/0/with-ids/1: with-ids names control "zz-99", which the imported catalog lacks"#);
 }
 
-/// A loopback HTTP server for one test: serves `/profile.json`, `/catalog.json`, and
-/// `/moved.json` (a redirect to another host name), counting requests.
+/// A loopback HTTP server for one test: serves `/profile.json`, `/catalog.json`,
+/// `/moved.json` (a redirect to another host name) and `/local.json` (a profile importing a
+/// local file), counting requests.
 fn serve() -> mim6_test_support::Loopback {
     let catalog =
         std::fs::read(fixtures().join("nist/examples/catalog/json/basic-catalog.json")).unwrap();
@@ -108,8 +113,16 @@ fn serve() -> mim6_test_support::Loopback {
     }})
     .to_string()
     .into_bytes();
+    let local = serde_json::json!({"profile": {
+        "uuid": "3f5c6d1e-2b3a-4c5d-8e9f-a0b1c2d3e4f5",
+        "metadata": {"title": "Local", "last-modified": "2024-01-01T00:00:00Z", "version": "1", "oscal-version": "1.2.3"},
+        "imports": [{"href": "file:///etc/hostname", "include-all": {}}]
+    }})
+    .to_string()
+    .into_bytes();
     mim6_test_support::serve(move |path, port| match path {
         "/profile.json" => ("200 OK", String::new(), profile.clone()),
+        "/local.json" => ("200 OK", String::new(), local.clone()),
         "/catalog.json" => ("200 OK", String::new(), catalog.clone()),
         "/moved.json" => (
             "302 Found",
@@ -237,4 +250,32 @@ fn redirects_to_a_disallowed_host_are_refused() {
         run.stderr
     );
     assert_eq!(server.hits.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_remote_profile_cannot_import_a_local_file() {
+    let server = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("http://127.0.0.1:{}/local.json", server.port);
+    let cache = dir.path().join("cache");
+    let run = mim6(
+        dir.path(),
+        &[
+            "resolve",
+            url.as_str(),
+            "--allow-host",
+            "127.0.0.1",
+            "--cache-dir",
+            cache.to_str().unwrap(),
+            "--to",
+            "json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("a remote document cannot import a local file"),
+        "{}",
+        run.stderr
+    );
 }
