@@ -3,17 +3,19 @@
 //! sorted order, so that sorting the numbers sorts the strings), times in seconds since the
 //! epoch. What the packed rows hold is a few dozen bytes a fact, whatever its text.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use mim6_ingest::{Facts, SystemRow};
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
-use crate::{BaselineControl, Result};
+use crate::{BaselineControl, Error, Result};
 
-/// The frames the metrics are computed from.
+/// The frames the metrics of one shard of cities are computed from.
 pub(crate) struct Inputs {
-    /// `sys, system, city, region, city_name, population, name, impact_c, impact_i, impact_a, sw`
+    /// `sys, system, city, region, city_name, population, name, impact_c, impact_i, impact_a,
+    /// sw`: the shard's systems.
     pub(crate) systems: DataFrame,
     /// `ctl, control, parent, family, title, cw, gdpr_articles, tags`
     pub(crate) controls: DataFrame,
@@ -27,8 +29,6 @@ pub(crate) struct Inputs {
     /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title`, sorted by
     /// `sys, risk, date, doc`
     pub(crate) risks: DataFrame,
-    /// The names of the numbers in the `risk`, `doc` and `title` columns.
-    pub(crate) names: Names,
 }
 
 /// The strings behind numbered columns.
@@ -81,11 +81,18 @@ impl Interner {
     }
 }
 
-/// Packs batches of facts.
+/// Packs batches of facts, the rows of each shard of cities apart (see [`Packer::shard`]), and
+/// spills them to disk when they grow past a limit.
 #[derive(Default)]
 pub(crate) struct Packer {
     pub(crate) systems: Vec<SystemRow>,
     system_index: FxHashMap<Arc<str>, u32>,
+    /// The shard of each system.
+    system_shard: Vec<u32>,
+    /// The shard of each city, in order of first appearance.
+    city_shard: FxHashMap<Arc<str>, u32>,
+    /// Cities per shard.
+    shard_cities: usize,
     control_index: FxHashMap<String, u32>,
     states: Interner,
     results: Interner,
@@ -93,12 +100,70 @@ pub(crate) struct Packer {
     risk_ids: Interner,
     titles: Interner,
     statuses: Interner,
+    /// The rows not spilled yet, per shard.
+    shards: Vec<ShardRows>,
+    spill: Option<Spill>,
+    /// The earliest and latest date of a finding, risk or POA&M.
+    pub(crate) dates: Option<(jiff::Timestamp, jiff::Timestamp)>,
+}
+
+/// Where rows go when too many are held: a folder of Parquet files, one per shard, table and
+/// spill, read back when the shard's metrics are computed.
+pub(crate) struct Spill {
+    dir: PathBuf,
+    /// Rows held before they are spilled.
+    limit: usize,
+    /// Spills so far.
+    count: usize,
+    /// The files of each shard.
+    files: Vec<Vec<[PathBuf; 4]>>,
+}
+
+impl Spill {
+    /// Spills into `dir` (cleared first) whenever more than `limit` rows are held.
+    pub(crate) fn new(dir: &Path, limit: usize) -> Result<Spill> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|source| Error::Write {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        std::fs::create_dir_all(dir).map_err(|source| Error::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+        Ok(Spill {
+            dir: dir.to_owned(),
+            limit,
+            count: 0,
+            files: Vec::new(),
+        })
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        // What was spilled is only needed while the metrics are computed.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The packed rows of one shard.
+#[derive(Default)]
+struct ShardRows {
     claims: ClaimColumns,
     findings: FindingColumns,
     risk_controls: RiskControlColumns,
     risks: RiskColumns,
-    /// The earliest and latest date of a finding, risk or POA&M.
-    pub(crate) dates: Option<(jiff::Timestamp, jiff::Timestamp)>,
+}
+
+impl ShardRows {
+    fn len(&self) -> usize {
+        self.claims.sys.len()
+            + self.findings.sys.len()
+            + self.risk_controls.sys.len()
+            + self.risks.sys.len()
+    }
 }
 
 #[derive(Default)]
@@ -148,15 +213,47 @@ struct RiskColumns {
 }
 
 impl Packer {
-    pub(crate) fn new(baseline: &[BaselineControl]) -> Packer {
+    /// A packer for `baseline`, that puts `shard_cities` cities in a shard and spills to
+    /// `spill` if given.
+    pub(crate) fn new(
+        baseline: &[BaselineControl],
+        shard_cities: usize,
+        spill: Option<Spill>,
+    ) -> Packer {
         Packer {
             control_index: baseline
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (c.id.clone(), i as u32))
                 .collect(),
+            shard_cities: shard_cities.max(1),
+            spill,
             ..Packer::default()
         }
+    }
+
+    /// The shard of `city`: cities are dealt into shards of `shard_cities` in the order they
+    /// first appear, and each shard's metrics are computed on their own.
+    fn shard_of(&mut self, city: &str) -> u32 {
+        if let Some(&shard) = self.city_shard.get(city) {
+            return shard;
+        }
+        let shard = (self.city_shard.len() / self.shard_cities) as u32;
+        self.city_shard.insert(Arc::from(city), shard);
+        if self.shards.len() <= shard as usize {
+            self.shards.push(ShardRows::default());
+        }
+        shard
+    }
+
+    /// How many shards there are.
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The spill folder, taken away.
+    pub(crate) fn take_spill(&mut self) -> Option<Spill> {
+        self.spill.take()
     }
 
     /// The system `id`, once a batch has brought its plan.
@@ -175,11 +272,13 @@ impl Packer {
 
     /// Adds a batch. Its systems are numbered first, so rows may name a system of the same
     /// batch; rows of unknown systems or controls outside the baseline are left out.
-    pub(crate) fn add(&mut self, facts: &Facts) {
+    pub(crate) fn add(&mut self, facts: &Facts) -> Result<()> {
         for s in &facts.systems {
             if !self.system_index.contains_key(s.system.as_str()) {
                 let next = self.systems.len() as u32;
                 self.system_index.insert(Arc::from(s.system.as_str()), next);
+                let shard = self.shard_of(&s.city);
+                self.system_shard.push(shard);
                 self.systems.push(s.clone());
             }
         }
@@ -191,12 +290,12 @@ impl Packer {
             ) else {
                 continue;
             };
-            self.claims.sys.push(s);
-            self.claims.ctl.push(c);
-            self.claims
-                .state
-                .push(row.state.as_deref().map(|t| self.states.id(t)));
-            self.claims.inherited.push(row.inherited);
+            let state = row.state.as_deref().map(|t| self.states.id(t));
+            let claims = &mut self.shards[self.system_shard[s as usize] as usize].claims;
+            claims.sys.push(s);
+            claims.ctl.push(c);
+            claims.state.push(state);
+            claims.inherited.push(row.inherited);
         }
         for row in &facts.findings {
             self.saw(row.date);
@@ -207,20 +306,22 @@ impl Packer {
                 continue;
             };
             let date = seconds(row.date);
-            let f = &mut self.findings;
+            let result = self.results.id(&row.result);
+            let doc = self.documents.id(&row.document.to_string_lossy());
+            let shard = self.system_shard[s as usize] as usize;
+            let f = &mut self.shards[shard].findings;
             f.sys.push(s);
             f.ctl.push(c);
-            f.result.push(self.results.id(&row.result));
+            f.result.push(result);
             f.date.push(date);
-            f.doc
-                .push(self.documents.id(&row.document.to_string_lossy()));
+            f.doc.push(doc);
             f.satisfied.push(row.satisfied);
             f.observations.push(row.observations);
             f.automated.push(row.automated);
             f.evidence.push(row.evidence.map(seconds));
             for risk in &row.risks {
                 let id = self.risk_ids.id(risk);
-                self.risk_controls.push(s, c, id, date);
+                self.shards[shard].risk_controls.push(s, c, id, date);
             }
         }
         for row in &facts.risks {
@@ -229,18 +330,23 @@ impl Packer {
                 continue;
             };
             let risk = self.risk_ids.id(&row.risk);
+            let shard = self.system_shard[s as usize] as usize;
             for control in &row.mitigated_controls {
                 if let Some(&c) = self.control_index.get(control) {
-                    self.risk_controls.push(s, c, risk, seconds(row.date));
+                    self.shards[shard]
+                        .risk_controls
+                        .push(s, c, risk, seconds(row.date));
                 }
             }
-            let r = &mut self.risks;
+            let doc = self.documents.id(&row.document.to_string_lossy());
+            let status = self.statuses.id(&row.status);
+            let title = self.titles.id(&row.title);
+            let r = &mut self.shards[shard].risks;
             r.sys.push(s);
             r.risk.push(risk);
             r.date.push(seconds(row.date));
-            r.doc
-                .push(self.documents.id(&row.document.to_string_lossy()));
-            r.status.push(self.statuses.id(&row.status));
+            r.doc.push(doc);
+            r.status.push(status);
             r.deadline.push(row.deadline.map(seconds));
             r.first_seen.push(seconds(row.first_seen));
             r.closed.push(row.closed.map(seconds));
@@ -258,15 +364,54 @@ impl Packer {
             r.naming.push(row.naming.name());
             r.false_positive.push(row.false_positive);
             r.accepted.push(row.accepted);
-            r.title.push(self.titles.id(&row.title));
+            r.title.push(title);
         }
         for row in &facts.poam_items {
             self.saw(row.date);
         }
+        let held = self.shards.iter().map(ShardRows::len).sum::<usize>();
+        if let Some(spill) = &self.spill
+            && held > spill.limit
+        {
+            self.spill_rows()?;
+        }
+        Ok(())
     }
 
-    /// The frames, with the baseline's controls.
-    pub(crate) fn finish(self, baseline: &[BaselineControl]) -> Result<Inputs> {
+    /// Writes every shard's held rows to the spill folder.
+    fn spill_rows(&mut self) -> Result<()> {
+        let Some(spill) = &mut self.spill else {
+            return Ok(());
+        };
+        spill.count += 1;
+        spill.files.resize_with(self.shards.len(), Vec::new);
+        for (k, rows) in self.shards.iter_mut().enumerate() {
+            if rows.len() == 0 {
+                continue;
+            }
+            let frames = std::mem::take(rows).raw_frames()?;
+            let mut paths: [PathBuf; 4] = Default::default();
+            for (i, (name, mut frame)) in frames.into_iter().enumerate() {
+                let path = spill
+                    .dir
+                    .join(format!("{k}-{}-{name}.parquet", spill.count));
+                let mut file = std::fs::File::create(&path).map_err(|source| Error::Write {
+                    path: path.clone(),
+                    source,
+                })?;
+                ParquetWriter::new(&mut file)
+                    .with_compression(ParquetCompression::Uncompressed)
+                    .finish(&mut frame)?;
+                paths[i] = path;
+            }
+            spill.files[k].push(paths);
+        }
+        Ok(())
+    }
+
+    /// The packed run: systems and controls, the names behind the numbers, each shard's
+    /// rows.
+    pub(crate) fn finish(mut self, baseline: &[BaselineControl]) -> Result<Packed> {
         let s = &self.systems;
         let impact = |k: usize| -> Vec<Option<u32>> {
             s.iter().map(|r| r.impact[k].map(u32::from)).collect()
@@ -338,35 +483,160 @@ impl Packer {
             ),
         ])?;
 
-        let states = &self.states.names;
+        if self.shards.is_empty() {
+            // Still one shard, so that the metric tables get their columns.
+            self.shards.push(ShardRows::default());
+        }
+        // Documents and risks are compared by their names' order: their numbers become ranks.
+        let (documents, doc_rank) = self.documents.ranked();
+        let (risk_names, risk_rank) = self.risk_ids.ranked();
+        Ok(Packed {
+            systems,
+            controls,
+            system_shard: self.system_shard,
+            shards: self.shards.into_iter().map(Some).collect(),
+            spill: self.spill,
+            states: self.states.names,
+            statuses: self.statuses.names,
+            doc_rank,
+            risk_rank,
+            names: Names {
+                risks: risk_names,
+                documents,
+                titles: self.titles.names,
+            },
+        })
+    }
+}
+
+/// A packed run, its shards taken one by one.
+pub(crate) struct Packed {
+    /// `sys, system, city, region, city_name, population, name, impact_c, impact_i, impact_a,
+    /// sw`: every system.
+    pub(crate) systems: DataFrame,
+    /// `ctl, control, parent, family, title, cw, gdpr_articles, tags`
+    pub(crate) controls: DataFrame,
+    system_shard: Vec<u32>,
+    shards: Vec<Option<ShardRows>>,
+    spill: Option<Spill>,
+    states: Vec<Arc<str>>,
+    statuses: Vec<Arc<str>>,
+    doc_rank: Vec<u32>,
+    risk_rank: Vec<u32>,
+    /// The names of the numbers in the `risk`, `doc` and `title` columns.
+    pub(crate) names: Names,
+}
+
+impl Packed {
+    /// How many shards there are.
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The inputs of shard `k`, its rows read back from the spill folder and released from
+    /// memory.
+    pub(crate) fn take_shard(&mut self, k: usize) -> Result<Inputs> {
+        let held = self.shards[k].take().unwrap_or_default().raw_frames()?;
+        let mut frames: Vec<DataFrame> = Vec::with_capacity(4);
+        let spilled = self
+            .spill
+            .as_ref()
+            .and_then(|spill| spill.files.get(k))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for (i, (_, mut frame)) in held.into_iter().enumerate() {
+            if !spilled.is_empty() {
+                let mut parts = Vec::with_capacity(spilled.len() + 1);
+                for paths in spilled {
+                    let path = &paths[i];
+                    let file = std::fs::File::open(path).map_err(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    parts.push(ParquetReader::new(file).finish()?);
+                    // Each spill file is read once.
+                    let _ = std::fs::remove_file(path);
+                }
+                parts.push(frame);
+                frame = concat_frames(parts)?;
+            }
+            frames.push(frame);
+        }
+        let [claims, findings, risk_controls, risks]: [DataFrame; 4] = frames
+            .try_into()
+            .map_err(|_| PolarsError::ComputeError("four frames per shard".into()))?;
+
+        let mut claims = claims;
+        decode(&mut claims, "state", &self.states)?;
+        let mut findings = findings;
+        rank(&mut findings, "doc", &self.doc_rank)?;
+        let mut risk_controls = risk_controls;
+        rank(&mut risk_controls, "risk", &self.risk_rank)?;
+        let mut risks = risks;
+        rank(&mut risks, "risk", &self.risk_rank)?;
+        rank(&mut risks, "doc", &self.doc_rank)?;
+        decode(&mut risks, "status", &self.statuses)?;
+        // Sorted once by system, risk, date and document: the copy of a risk that counts at a
+        // period's end is then the last one dated on or before it, without a sort per period.
+        let risks = risks.sort(
+            ["sys", "risk", "date", "doc"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?;
+        let in_shard: BooleanChunked = self
+            .system_shard
+            .iter()
+            .map(|&shard| shard as usize == k)
+            .collect();
+        let systems = self.systems.filter(&in_shard)?;
+        Ok(Inputs {
+            systems,
+            controls: self.controls.clone(),
+            claims,
+            findings,
+            risk_controls,
+            risks,
+        })
+    }
+}
+
+fn concat_frames(parts: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    for part in parts {
+        all.vstack_mut_owned(part)?;
+    }
+    all.rechunk_mut();
+    Ok(all)
+}
+
+/// Replaces the numbers in `column` by their ranks.
+fn rank(frame: &mut DataFrame, column: &str, ranks: &[u32]) -> Result<()> {
+    let ids = frame.column(column)?.u32()?.clone();
+    let ranked: Vec<Option<u32>> = ids
+        .iter()
+        .map(|id| id.map(|id| ranks[id as usize]))
+        .collect();
+    frame.replace(column, Column::new(column.into(), ranked))?;
+    Ok(())
+}
+
+impl ShardRows {
+    /// The rows as frames, numbers as packed: `claims`, `findings`, `risk_controls`, `risks`.
+    fn raw_frames(self) -> Result<[(&'static str, DataFrame); 4]> {
         let c = self.claims;
         let claims = frame(vec![
             Column::new("sys".into(), c.sys),
             Column::new("ctl".into(), c.ctl),
-            Column::new(
-                "state".into(),
-                c.state
-                    .iter()
-                    .map(|id| id.map(|id| &*states[id as usize]))
-                    .collect::<Vec<_>>(),
-            ),
+            Column::new("state".into(), c.state),
             Column::new("inherited".into(), c.inherited),
         ])?;
-
-        // Documents and risks are compared by their names' order: their numbers become ranks.
-        let (documents, doc_rank) = self.documents.ranked();
-        let (risk_names, risk_rank) = self.risk_ids.ranked();
-        let rank = |ids: Vec<u32>, ranks: &[u32]| -> Vec<u32> {
-            ids.into_iter().map(|id| ranks[id as usize]).collect()
-        };
-
         let f = self.findings;
         let findings = frame(vec![
             Column::new("sys".into(), f.sys),
             Column::new("ctl".into(), f.ctl),
             Column::new("result".into(), f.result),
             Column::new("date".into(), f.date),
-            Column::new("doc".into(), rank(f.doc, &doc_rank)),
+            Column::new("doc".into(), f.doc),
             Column::new("satisfied".into(), f.satisfied),
             Column::new("observations".into(), f.observations),
             Column::new("automated".into(), f.automated),
@@ -376,24 +646,17 @@ impl Packer {
         let risk_controls = frame(vec![
             Column::new("sys".into(), rc.sys),
             Column::new("ctl".into(), rc.ctl),
-            Column::new("risk".into(), rank(rc.risk, &risk_rank)),
+            Column::new("risk".into(), rc.risk),
             Column::new("date".into(), rc.date),
         ])?;
-        let statuses = &self.statuses.names;
         let r = self.risks;
         let [likelihood, impact, likelihood_adjusted, impact_adjusted] = r.levels;
         let risks = frame(vec![
             Column::new("sys".into(), r.sys),
-            Column::new("risk".into(), rank(r.risk, &risk_rank)),
+            Column::new("risk".into(), r.risk),
             Column::new("date".into(), r.date),
-            Column::new("doc".into(), rank(r.doc, &doc_rank)),
-            Column::new(
-                "status".into(),
-                r.status
-                    .iter()
-                    .map(|id| &*statuses[*id as usize])
-                    .collect::<Vec<_>>(),
-            ),
+            Column::new("doc".into(), r.doc),
+            Column::new("status".into(), r.status),
             Column::new("deadline".into(), r.deadline),
             Column::new("first_seen".into(), r.first_seen),
             Column::new("closed".into(), r.closed),
@@ -406,25 +669,12 @@ impl Packer {
             Column::new("accepted".into(), r.accepted),
             Column::new("title".into(), r.title),
         ])?;
-        // Sorted once by system, risk, date and document: the copy of a risk that counts at a
-        // period's end is then the last one dated on or before it, without a sort per period.
-        let risks = risks.sort(
-            ["sys", "risk", "date", "doc"],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )?;
-        Ok(Inputs {
-            systems,
-            controls,
-            claims,
-            findings,
-            risk_controls,
-            risks,
-            names: Names {
-                risks: risk_names,
-                documents,
-                titles: self.titles.names,
-            },
-        })
+        Ok([
+            ("claims", claims),
+            ("findings", findings),
+            ("risk_controls", risk_controls),
+            ("risks", risks),
+        ])
     }
 }
 
@@ -439,7 +689,8 @@ impl RiskControlColumns {
 
 /// Replaces the numbers in `column` of `frame` by the names they stand for.
 pub(crate) fn decode(frame: &mut DataFrame, column: &str, names: &[Arc<str>]) -> Result<()> {
-    if frame.height() == 0 {
+    if frame.width() == 0 {
+        // A table without columns (no periods to measure).
         return Ok(());
     }
     let ids = frame.column(column)?.u32()?.clone();

@@ -173,6 +173,8 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Collector {
     baseline: Vec<BaselineControl>,
     packer: input::Packer,
+    /// Cities per shard, for a packer not yet given rows.
+    shard_cities: usize,
     documents: std::collections::BTreeMap<&'static str, usize>,
     output: Output,
 }
@@ -195,21 +197,41 @@ impl std::fmt::Debug for Collector {
     }
 }
 
+/// Cities whose metrics are computed together: memory follows the shard, not the fleet.
+pub const DEFAULT_SHARD_CITIES: usize = 50;
+
+/// Packed rows held in memory before they are spilled to disk (about 40 bytes a row), when
+/// writing to a folder.
+pub const DEFAULT_SPILL_ROWS: usize = 4_000_000;
+
 impl Collector {
     /// Keeps every table in memory.
     pub fn in_memory(baseline: &[BaselineControl]) -> Collector {
-        Collector::with(baseline, Output::Memory(Vec::new()))
+        Collector::with(baseline, Output::Memory(Vec::new()), None)
     }
 
     /// Writes every table under `dir/tables/`: staged in `dir/tables.staging/` and swapped in
     /// by [`Collector::finish`], so that an interrupted run leaves the previous tables whole.
+    /// Packed rows beyond [`DEFAULT_SPILL_ROWS`] wait in `dir/tables.spill/` until the metrics
+    /// are computed.
     pub fn to_folder(
         baseline: &[BaselineControl],
         dir: &Path,
         formats: Formats,
     ) -> Result<Collector> {
+        Collector::to_folder_spilling(baseline, dir, formats, DEFAULT_SPILL_ROWS)
+    }
+
+    /// [`Collector::to_folder`], spilling beyond `spill_rows` packed rows.
+    pub fn to_folder_spilling(
+        baseline: &[BaselineControl],
+        dir: &Path,
+        formats: Formats,
+        spill_rows: usize,
+    ) -> Result<Collector> {
         let staged = oscal_io::StagedDir::new(&dir.join("tables"))?;
         let sink = tables::FactSink::new(staged.path(), formats);
+        let spill = input::Spill::new(&dir.join("tables.spill"), spill_rows)?;
         Ok(Collector::with(
             baseline,
             Output::Folder {
@@ -217,16 +239,33 @@ impl Collector {
                 sink,
                 formats,
             },
+            Some(spill),
         ))
     }
 
-    fn with(baseline: &[BaselineControl], output: Output) -> Collector {
+    fn with(
+        baseline: &[BaselineControl],
+        output: Output,
+        spill: Option<input::Spill>,
+    ) -> Collector {
         Collector {
             baseline: baseline.to_vec(),
-            packer: input::Packer::new(baseline),
+            packer: input::Packer::new(baseline, DEFAULT_SHARD_CITIES, spill),
+            shard_cities: DEFAULT_SHARD_CITIES,
             documents: std::collections::BTreeMap::new(),
             output,
         }
+    }
+
+    /// Computes the metrics `cities` at a time (the results are the same whatever the
+    /// number; fewer use less memory). Takes effect only before the first batch.
+    pub fn shard_cities(mut self, cities: usize) -> Collector {
+        if self.packer.shard_count() == 0 && cities != self.shard_cities {
+            let spill = self.packer.take_spill();
+            self.packer = input::Packer::new(&self.baseline, cities, spill);
+            self.shard_cities = cities;
+        }
+        self
     }
 
     /// Takes a batch of facts.
@@ -235,7 +274,7 @@ impl Collector {
             *self.documents.entry(d.model).or_default() += 1;
         }
         // Packed first: the batch's own plans tell where its rows' systems lie.
-        self.packer.add(&facts);
+        self.packer.add(&facts)?;
         let frames = tables::fact_frames(&facts, &self.packer)?;
         drop(facts);
         match &mut self.output {
@@ -269,19 +308,54 @@ impl Collector {
         &self.documents
     }
 
-    /// Computes the metrics; when writing to a folder, writes them and swaps the tables in.
+    /// Computes the metrics, shard by shard; when writing to a folder, writes them and swaps
+    /// the tables in.
     pub fn finish(self, settings: &Settings) -> Result<Tables> {
         // Empty fact tables, for the ones no batch had a row of (they still get a schema).
-        let empty = tables::fact_frames(&mim6_ingest::Facts::default(), &self.packer)?;
+        let mut empty = tables::fact_frames(&mim6_ingest::Facts::default(), &self.packer)?;
         let systems = self.packer.systems.clone();
-        let inputs = self.packer.finish(&self.baseline)?;
-        let dims = tables::dim_tables(&systems, &inputs, settings)?;
-        let mut metrics = metrics::compute(&inputs, settings)?;
-        let names = &inputs.names;
-        input::decode(&mut metrics.fact_risk_period, "risk", &names.risks)?;
-        input::decode(&mut metrics.fact_risk_period, "title", &names.titles)?;
-        input::decode(&mut metrics.fact_risk_period, "doc", &names.documents)?;
-        match self.output {
+        let mut packed = self.packer.finish(&self.baseline)?;
+        let dims = tables::dim_tables(&systems, &packed, settings)?;
+        let mut output = self.output;
+        let mut combined = metrics::Combined::default();
+        let mut risk_periods: Option<DataFrame> = None;
+        let metrics = if settings.periods.is_empty() {
+            // Nothing dated to measure: empty metric tables.
+            tables::Metrics::empty()
+        } else {
+            for k in 0..packed.shard_count() {
+                let inputs = packed.take_shard(k)?;
+                let shard = metrics::compute_shard(&inputs, settings)?;
+                drop(inputs);
+                let mut rows = combined.add(shard)?;
+                let names = &packed.names;
+                input::decode(&mut rows, "risk", &names.risks)?;
+                input::decode(&mut rows, "title", &names.titles)?;
+                input::decode(&mut rows, "doc", &names.documents)?;
+                let rows = tables::drop_internal(&rows)?;
+                match &mut output {
+                    Output::Memory(_) => match &mut risk_periods {
+                        Some(all) => all.vstack_mut_owned(rows).map(|_| ())?,
+                        None => risk_periods = Some(rows),
+                    },
+                    Output::Folder { sink, .. } => {
+                        if k == 0 {
+                            // Written whole if no shard has a row.
+                            empty.push(("fact_risk_period", rows.clear()));
+                        }
+                        sink.write(vec![("fact_risk_period", rows)])?;
+                    }
+                }
+            }
+            let mut metrics = combined.finish(&packed.controls)?;
+            if let Some(mut all) = risk_periods {
+                all.rechunk_mut();
+                metrics.fact_risk_period = Some(all);
+            }
+            metrics
+        };
+        drop(packed);
+        match output {
             Output::Memory(mut kept) => {
                 for (name, frame) in empty {
                     if !kept.iter().any(|(n, _)| *n == name) {

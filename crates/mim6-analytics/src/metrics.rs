@@ -481,19 +481,22 @@ fn trends(table: LazyFrame, entity: &[&str], columns: &[&str]) -> Result<LazyFra
         .with_columns(exprs))
 }
 
-pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
-    if settings.periods.is_empty() {
-        // Nothing dated to measure: empty metric tables.
-        return Ok(Metrics {
-            m_system: DataFrame::empty(),
-            m_city: DataFrame::empty(),
-            m_region: DataFrame::empty(),
-            m_family: DataFrame::empty(),
-            m_control: DataFrame::empty(),
-            m_city_overclaim: DataFrame::empty(),
-            fact_risk_period: DataFrame::empty(),
-        });
-    }
+/// The metrics of one shard of cities: the tables of systems, cities, families and
+/// overclaims whole (each of their rows concerns one city), the control table as sums to be
+/// combined with the other shards', and the shard's `fact_risk_period` rows.
+pub(crate) struct ShardMetrics {
+    pub(crate) m_system: DataFrame,
+    pub(crate) m_city: DataFrame,
+    pub(crate) m_family: DataFrame,
+    pub(crate) m_city_overclaim: DataFrame,
+    /// Per period and control: counts and sums over the shard's systems.
+    pub(crate) control_sums: DataFrame,
+    /// Sorted by period, system and risk.
+    pub(crate) fact_risk_period: DataFrame,
+}
+
+/// Computes the metrics of one shard; `settings.periods` is not empty.
+pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<ShardMetrics> {
     let t = settings.freshness_days;
     let systems = inputs.systems.clone().lazy();
     let controls = inputs.controls.clone().lazy();
@@ -525,7 +528,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
     let mut system_tables = Vec::new();
     let mut city_tables = Vec::new();
     let mut family_tables = Vec::new();
-    let mut control_tables = Vec::new();
+    let mut control_sums = Vec::new();
     let mut overclaim_tables = Vec::new();
     let mut risk_tables = Vec::new();
     for (index, period) in settings.periods.iter().enumerate() {
@@ -807,40 +810,23 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         )
         .collect()?;
 
-        let control_metrics = stamp(
-            lazy_grid
-                .clone()
-                .group_by_stable([col("ctl")])
-                .agg([
-                    len().alias("systems"),
-                    ratio(count(col("na")), len()).alias("na_rate"),
-                    col("credit")
-                        .filter(col("na").not())
-                        .mean()
-                        .alias("claimed_coverage"),
-                    ratio(
-                        count(col("na").not().and(col("satisfied").eq(lit(true)))),
-                        count(col("na").not()),
-                    )
-                    .alias("assessed_coverage"),
-                    ratio(
-                        count(col("na").not().and(col("satisfied").eq(lit(false)))),
-                        count(col("na").not().and(col("satisfied").is_not_null())),
-                    )
-                    .alias("failure_rate"),
-                    col("level")
-                        .cast(DataType::Float64)
-                        .mean()
-                        .alias("maturity_mean"),
-                ])
-                .join(
-                    controls
-                        .clone()
-                        .select([col("ctl"), col("control"), col("family")]),
-                    [col("ctl")],
-                    [col("ctl")],
-                    joined(JoinType::Left),
-                ),
+        // Sums and counts, not ratios: shards combine by adding them (see `Combined`).
+        let applicable = || col("na").not();
+        let control_part = stamp(
+            lazy_grid.clone().group_by_stable([col("ctl")]).agg([
+                len().alias("systems"),
+                count(col("na")).alias("n_na"),
+                col("credit").filter(applicable()).sum().alias("credit_sum"),
+                count(applicable()).alias("n_applicable"),
+                count(applicable().and(col("satisfied").eq(lit(true)))).alias("n_satisfied"),
+                count(applicable().and(col("satisfied").eq(lit(false)))).alias("n_failed"),
+                count(applicable().and(col("satisfied").is_not_null())).alias("n_assessed"),
+                col("level")
+                    .cast(DataType::Float64)
+                    .sum()
+                    .alias("level_sum"),
+                col("level").count().alias("n_level"),
+            ]),
         )
         .collect()?;
 
@@ -859,7 +845,7 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         system_tables.push(system_metrics);
         city_tables.push(city_metrics);
         family_tables.push(family_metrics);
-        control_tables.push(control_metrics);
+        control_sums.push(control_part);
         overclaim_tables.push(overclaim_metrics);
         risk_tables.push(risk_rows);
         grids.push(Some(grid.select([
@@ -874,18 +860,8 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         }
     }
 
-    let concat = |frames: Vec<DataFrame>| -> Result<LazyFrame> {
-        if frames.is_empty() {
-            return Ok(DataFrame::empty().lazy());
-        }
-        Ok(concat(
-            frames.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
-            UnionArgs::default(),
-        )?)
-    };
-
     let m_system = trends(
-        concat(system_tables)?.join(
+        concat_lazy(system_tables)?.join(
             systems.select([
                 col("sys"),
                 col("system"),
@@ -903,11 +879,153 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
     )?
     .collect()?;
     let m_city = trends(
-        concat(city_tables)?,
+        concat_lazy(city_tables)?,
         &["city"],
         &["assessed_coverage", "maturity_mean", "residual_mean"],
     )?
     .collect()?;
+    let fact_risk_period = concat_lazy(risk_tables)?
+        .sort_by_exprs(
+            [col("period_index"), col("system"), col("risk")],
+            SortMultipleOptions::default(),
+        )
+        .collect()?;
+    Ok(ShardMetrics {
+        m_system,
+        m_city,
+        m_family: concat_lazy(family_tables)?.collect()?,
+        m_city_overclaim: concat_lazy(overclaim_tables)?.collect()?,
+        control_sums: concat_lazy(control_sums)?.collect()?,
+        fact_risk_period,
+    })
+}
+
+fn concat_lazy(frames: Vec<DataFrame>) -> Result<LazyFrame> {
+    if frames.is_empty() {
+        return Ok(DataFrame::empty().lazy());
+    }
+    Ok(concat(
+        frames.into_iter().map(IntoLazy::lazy).collect::<Vec<_>>(),
+        UnionArgs::default(),
+    )?)
+}
+
+/// The shards' metrics put together: their tables of systems, cities, families and overclaims
+/// one after the other, their control sums added up, and what the region tables need of their
+/// risks.
+#[derive(Default)]
+pub(crate) struct Combined {
+    m_system: Vec<DataFrame>,
+    m_city: Vec<DataFrame>,
+    m_family: Vec<DataFrame>,
+    m_city_overclaim: Vec<DataFrame>,
+    control_sums: Vec<DataFrame>,
+    /// `region, period, days_to_remediate, closed_in_period, on_time, open_age_days` of the
+    /// risks that count for remediation (open, or closed in the period).
+    remediation: Vec<DataFrame>,
+}
+
+impl Combined {
+    /// Takes a shard's metrics; hands back its `fact_risk_period` rows.
+    pub(crate) fn add(&mut self, shard: ShardMetrics) -> Result<DataFrame> {
+        self.m_system.push(shard.m_system);
+        self.m_city.push(shard.m_city);
+        self.m_family.push(shard.m_family);
+        self.m_city_overclaim.push(shard.m_city_overclaim);
+        self.control_sums.push(shard.control_sums);
+        self.remediation.push(
+            shard
+                .fact_risk_period
+                .clone()
+                .lazy()
+                .filter(col("open").or(col("closed_in_period")))
+                .select([
+                    col("region"),
+                    col("period"),
+                    col("days_to_remediate"),
+                    col("closed_in_period"),
+                    col("on_time"),
+                    col("open_age_days"),
+                ])
+                .collect()?,
+        );
+        Ok(shard.fact_risk_period)
+    }
+
+    /// The metric tables of the whole run, `fact_risk_period` left to the caller.
+    pub(crate) fn finish(self, controls: &DataFrame) -> Result<Metrics> {
+        let sorted = |frames: Vec<DataFrame>, by: &[&str]| -> Result<DataFrame> {
+            Ok(concat_lazy(frames)?
+                .sort_by_exprs(
+                    by.iter().map(|c| col(*c)).collect::<Vec<_>>(),
+                    SortMultipleOptions::default(),
+                )
+                .collect()?)
+        };
+        // The order `trends` leaves each shard's rows in, now across shards.
+        let m_system = sorted(self.m_system, &["system", "period_index"])?;
+        let m_city = sorted(self.m_city, &["city", "period_index"])?;
+        let m_family = sorted(self.m_family, &["region", "city", "family", "period_index"])?;
+        let m_city_overclaim = sorted(
+            self.m_city_overclaim,
+            &["region", "city", "period_index", "ctl"],
+        )?;
+        let m_control = concat_lazy(self.control_sums)?
+            .group_by_stable([col("period_index"), col("ctl")])
+            .agg([
+                col("period").first(),
+                col("systems").sum().cast(DataType::UInt32),
+                col("n_na").sum(),
+                col("credit_sum").sum(),
+                col("n_applicable").sum(),
+                col("n_satisfied").sum(),
+                col("n_failed").sum(),
+                col("n_assessed").sum(),
+                col("level_sum").sum(),
+                col("n_level").sum(),
+            ])
+            .join(
+                controls
+                    .clone()
+                    .lazy()
+                    .select([col("ctl"), col("control"), col("family")]),
+                [col("ctl")],
+                [col("ctl")],
+                joined(JoinType::Left),
+            )
+            .select([
+                col("ctl"),
+                col("systems"),
+                ratio(col("n_na"), col("systems")).alias("na_rate"),
+                ratio(col("credit_sum"), col("n_applicable")).alias("claimed_coverage"),
+                ratio(col("n_satisfied"), col("n_applicable")).alias("assessed_coverage"),
+                ratio(col("n_failed"), col("n_assessed")).alias("failure_rate"),
+                ratio(col("level_sum"), col("n_level")).alias("maturity_mean"),
+                col("control"),
+                col("family"),
+                col("period"),
+                col("period_index"),
+            ])
+            .sort_by_exprs(
+                [col("period_index"), col("ctl")],
+                SortMultipleOptions::default(),
+            )
+            .collect()?;
+        let m_region = region_table(&m_city, self.remediation)?;
+        Ok(Metrics {
+            m_system,
+            m_city,
+            m_region,
+            m_family,
+            m_control,
+            m_city_overclaim,
+            fact_risk_period: None,
+        })
+    }
+}
+
+/// `m_region_period`: the cities' metrics by region, and remediation over the region's risks.
+fn region_table(m_city: &DataFrame, remediation: Vec<DataFrame>) -> Result<DataFrame> {
     let quantiles = |c: &str| -> Vec<Expr> {
         vec![
             col(c).mean().alias(format!("{c}_mean")),
@@ -949,13 +1067,10 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
         col("open_high_risks").sum(),
         col("overdue_risks").sum(),
     ]);
-    let risk_periods = concat(risk_tables)?.collect()?;
-    let region_risk = risk_periods
-        .clone()
-        .lazy()
+    let region_risk = concat_lazy(remediation)?
         .group_by_stable([col("region"), col("period")])
         .agg(remediation_aggregates());
-    let m_region = trends(
+    Ok(trends(
         m_city
             .clone()
             .lazy()
@@ -974,44 +1089,5 @@ pub(crate) fn compute(inputs: &Inputs, settings: &Settings) -> Result<Metrics> {
             "residual_median",
         ],
     )?
-    .collect()?;
-    let m_family = concat(family_tables)?
-        .sort_by_exprs(
-            [
-                col("region"),
-                col("city"),
-                col("family"),
-                col("period_index"),
-            ],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    let m_control = concat(control_tables)?
-        .sort_by_exprs(
-            [col("period_index"), col("ctl")],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    let m_city_overclaim = concat(overclaim_tables)?
-        .sort_by_exprs(
-            [col("region"), col("city"), col("period_index"), col("ctl")],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    let fact_risk_period = risk_periods
-        .lazy()
-        .sort_by_exprs(
-            [col("period_index"), col("system"), col("risk")],
-            SortMultipleOptions::default(),
-        )
-        .collect()?;
-    Ok(Metrics {
-        m_system,
-        m_city,
-        m_region,
-        m_family,
-        m_control,
-        m_city_overclaim,
-        fact_risk_period,
-    })
+    .collect()?)
 }

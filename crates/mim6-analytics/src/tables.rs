@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use mim6_ingest::Facts;
 use polars::prelude::*;
 
-use crate::input::Inputs;
+use crate::input::Packed;
 use crate::{Error, Result, Settings};
 
 /// The tables of a run, by name, in a fixed order: those kept in memory, and the row count of
@@ -33,7 +33,23 @@ pub(crate) struct Metrics {
     pub(crate) m_family: DataFrame,
     pub(crate) m_control: DataFrame,
     pub(crate) m_city_overclaim: DataFrame,
-    pub(crate) fact_risk_period: DataFrame,
+    /// `None` when its rows were written shard by shard as they were computed.
+    pub(crate) fact_risk_period: Option<DataFrame>,
+}
+
+impl Metrics {
+    /// Metric tables without rows or columns.
+    pub(crate) fn empty() -> Metrics {
+        Metrics {
+            m_system: DataFrame::empty(),
+            m_city: DataFrame::empty(),
+            m_region: DataFrame::empty(),
+            m_family: DataFrame::empty(),
+            m_control: DataFrame::empty(),
+            m_city_overclaim: DataFrame::empty(),
+            fact_risk_period: Some(DataFrame::empty()),
+        }
+    }
 }
 
 fn text(t: jiff::Timestamp) -> String {
@@ -48,7 +64,7 @@ fn frame(columns: Vec<Column>) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
-fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
+pub(crate) fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
     let keep: Vec<PlSmallStr> = frame
         .get_column_names()
         .into_iter()
@@ -61,7 +77,7 @@ fn drop_internal(frame: &DataFrame) -> Result<DataFrame> {
 /// The dimension tables, in output order.
 pub(crate) fn dim_tables(
     systems: &[mim6_ingest::SystemRow],
-    inputs: &Inputs,
+    inputs: &Packed,
     settings: &Settings,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
     let mut cities: Vec<(&str, &str, &str, Option<u64>)> = systems
@@ -403,15 +419,17 @@ pub(crate) fn fact_frames(
 
 /// Every table of the run: the fact tables, then the metric tables, internal columns dropped.
 pub(crate) fn finish(facts: Vec<(&'static str, DataFrame)>, metrics: Metrics) -> Result<Tables> {
-    let metric_tables = [
-        ("fact_risk_period", metrics.fact_risk_period),
+    let risk_periods = metrics
+        .fact_risk_period
+        .map(|table| ("fact_risk_period", table));
+    let metric_tables = risk_periods.into_iter().chain([
         ("m_control_period", metrics.m_control),
         ("m_system_period", metrics.m_system),
         ("m_family_period", metrics.m_family),
         ("m_city_overclaim_period", metrics.m_city_overclaim),
         ("m_city_period", metrics.m_city),
         ("m_region_period", metrics.m_region),
-    ];
+    ]);
     let tables = facts
         .into_iter()
         .chain(metric_tables)

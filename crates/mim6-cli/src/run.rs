@@ -106,7 +106,21 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     };
     // The fact tables are written as the batches come; only packed facts stay in memory. The
     // collector takes one batch on its own thread while ingest reads the next.
-    let collector = mim6_analytics::Collector::to_folder(&baseline, &out, formats)?;
+    let collector = mim6_analytics::Collector::to_folder_spilling(
+        &baseline,
+        &out,
+        formats,
+        pipeline
+            .memory
+            .spill_rows
+            .unwrap_or(mim6_analytics::DEFAULT_SPILL_ROWS),
+    )?
+    .shard_cities(
+        pipeline
+            .memory
+            .shard_cities
+            .unwrap_or(mim6_analytics::DEFAULT_SHARD_CITIES),
+    );
     let (send, receive) = std::sync::mpsc::sync_channel::<mim6_ingest::Facts>(1);
     let (ingested, collected) = std::thread::scope(|scope| {
         let keeper = scope.spawn(move || {

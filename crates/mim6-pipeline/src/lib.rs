@@ -70,6 +70,9 @@ pub struct Pipeline {
     /// What the HTML report shows.
     #[serde(default)]
     pub report: ReportSection,
+    /// How much of a run is held in memory.
+    #[serde(default)]
+    pub memory: MemorySection,
 }
 
 /// `[baseline]`
@@ -207,6 +210,16 @@ pub struct ReportSection {
     pub target_level: Option<u8>,
 }
 
+/// `[memory]`; what is left out takes the metrics' defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MemorySection {
+    /// Cities whose metrics are computed together.
+    pub shard_cities: Option<usize>,
+    /// Packed fact rows held in memory before they are spilled to the output folder.
+    pub spill_rows: Option<usize>,
+}
+
 fn default_formats() -> Vec<String> {
     vec!["parquet".into(), "csv".into()]
 }
@@ -311,6 +324,9 @@ impl Pipeline {
                 "inputs.synth.faults",
                 "must be between 0 and 1".into(),
             ));
+        }
+        if pipeline.memory.shard_cities == Some(0) {
+            return Err(invalid("memory.shard-cities", "must be at least 1".into()));
         }
         if let Some(matrix) = &pipeline.risk.matrix
             && matrix

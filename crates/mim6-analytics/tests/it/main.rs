@@ -7,6 +7,8 @@
 //! Maturity mean weights: AC-1, AC-2, AC-2(1), IR-5 weigh 1, IR-4 weighs 2.
 //! Ages are whole days from first seen to the period's last second.
 
+mod shards;
+
 use mim6_analytics::{Period, PeriodLength, Settings, Tables, baseline_controls, compute};
 use mim6_test_support::fixtures;
 use polars::prelude::*;

@@ -57,7 +57,9 @@ fn fleet(dir: &Path) -> PathBuf {
     std::fs::write(
         &pipeline,
         format!(
-            "[baseline]\nprofile = {:?}\n[inputs]\nfolders = [\"fleet\"]\n[output]\nfolder = \"out\"\n",
+            // Small shards and a low spill limit: kills land while rows are spilled and
+            // shards computed too.
+            "[baseline]\nprofile = {:?}\n[inputs]\nfolders = [\"fleet\"]\n[output]\nfolder = \"out\"\n[memory]\nshard-cities = 3\nspill-rows = 20000\n",
             baseline.to_str().unwrap()
         ),
     )
@@ -123,6 +125,7 @@ fn a_run_killed_anywhere_leaves_the_previous_outputs_whole() {
     for leftover in [
         "tables.staging",
         "tables.old",
+        "tables.spill",
         "report.staging",
         "oscal.staging",
     ] {
