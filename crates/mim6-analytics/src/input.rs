@@ -81,7 +81,7 @@ impl Interner {
     }
 }
 
-/// Packs batches of facts, the rows of each shard of cities apart (see [`Packer::shard`]), and
+/// Packs batches of facts, the rows of each shard of cities apart (see [`Packer::shard_of`]), and
 /// spills them to disk when they grow past a limit.
 #[derive(Default)]
 pub(crate) struct Packer {
