@@ -202,7 +202,7 @@ pub const DEFAULT_SHARD_CITIES: usize = 50;
 
 /// Packed rows held in memory before they are spilled to disk (about 40 bytes a row), when
 /// writing to a folder.
-pub const DEFAULT_SPILL_ROWS: usize = 4_000_000;
+pub const DEFAULT_SPILL_ROWS: usize = 2_000_000;
 
 impl Collector {
     /// Keeps every table in memory.

@@ -82,7 +82,95 @@ enum Fate {
 #[derive(Debug)]
 struct System {
     uuid: Arc<str>,
-    controls: FxHashMap<String, String>,
+    controls: Implementations,
+}
+
+/// Implementation uuid → control, kept for every system until the last result is linked, so
+/// kept small: uuids in their 128-bit form, sorted for binary search (twenty bytes an entry
+/// where strings in a map take over a hundred), and controls as numbers into the linker's
+/// [`ControlNames`]. A uuid not written in lowercase canonical form is kept as text.
+#[derive(Debug, Default)]
+struct Implementations {
+    uuids: Vec<u128>,
+    controls: Vec<u32>,
+    other: FxHashMap<Box<str>, u32>,
+}
+
+impl Implementations {
+    fn new(pairs: Vec<(String, String)>, names: &mut ControlNames) -> Implementations {
+        let mut out = Implementations::default();
+        let mut numbered = Vec::with_capacity(pairs.len());
+        for (uuid, control) in pairs {
+            let control = names.id(&control);
+            match uuid_number(&uuid) {
+                Some(number) => numbered.push((number, control)),
+                None => {
+                    out.other.insert(uuid.into_boxed_str(), control);
+                }
+            }
+        }
+        // The last pair of a uuid wins, as in a map filled in order: reversed, then sorted
+        // stably, the last comes first among equals and is the one kept.
+        numbered.reverse();
+        numbered.sort_by_key(|&(number, _)| number);
+        numbered.dedup_by_key(|&mut (number, _)| number);
+        (out.uuids, out.controls) = numbered.into_iter().unzip();
+        out
+    }
+
+    fn get(&self, uuid: &str) -> Option<u32> {
+        match uuid_number(uuid) {
+            Some(number) => self
+                .uuids
+                .binary_search(&number)
+                .ok()
+                .map(|i| self.controls[i]),
+            None => self.other.get(uuid).copied(),
+        }
+    }
+}
+
+/// A uuid in lowercase canonical form (`8-4-4-4-12` hex digits) as a number.
+fn uuid_number(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 36 {
+        return None;
+    }
+    let mut number = 0u128;
+    for (i, &b) in bytes.iter().enumerate() {
+        if matches!(i, 8 | 13 | 18 | 23) {
+            if b != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        number = number << 4 | u128::from(digit);
+    }
+    Some(number)
+}
+
+/// Control ids, numbered.
+#[derive(Debug, Default)]
+struct ControlNames {
+    ids: FxHashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl ControlNames {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        id
+    }
 }
 
 /// Links documents as they come: system security plans first (each accepted or rejected on
@@ -97,6 +185,7 @@ pub(crate) struct Linker {
     /// The fates of the system security plans and assessment plans, with their model.
     plans: FxHashMap<PathBuf, (&'static str, Fate)>,
     systems: Vec<System>,
+    control_names: ControlNames,
     ssp_uuids: FxHashMap<String, PathBuf>,
     system_ids: FxHashMap<String, usize>,
     pub(crate) rejected: Vec<Rejection>,
@@ -110,6 +199,7 @@ impl Linker {
             announced,
             plans: FxHashMap::default(),
             systems: Vec::new(),
+            control_names: ControlNames::default(),
             ssp_uuids: FxHashMap::default(),
             system_ids: FxHashMap::default(),
             rejected: Vec::new(),
@@ -252,7 +342,7 @@ impl Linker {
         let system: Arc<str> = Arc::from(uuid.as_str());
         self.systems.push(System {
             uuid: Arc::clone(&system),
-            controls: implementation_controls.into_iter().collect(),
+            controls: Implementations::new(implementation_controls, &mut self.control_names),
         });
         facts
             .documents
@@ -354,13 +444,14 @@ impl Linker {
             &system,
         ));
         let controls = &self.systems[owner].controls;
+        let control_names = &self.control_names.names;
         let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<String>)>| {
             for (mut row, mitigating) in risks {
                 row.system = Arc::clone(&system);
                 row.document = Arc::clone(&document);
                 let mut named: Vec<String> = mitigating
                     .iter()
-                    .filter_map(|uuid| controls.get(uuid).cloned())
+                    .filter_map(|uuid| Some(control_names[controls.get(uuid)? as usize].clone()))
                     .collect();
                 named.sort();
                 named.dedup();
@@ -456,6 +547,53 @@ fn attributed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn implementation_uuids_find_their_controls_in_any_form() {
+        let mut names = ControlNames::default();
+        let pairs = vec![
+            (
+                "6f3c1e2a-0000-4000-8000-00000000000b".to_owned(),
+                "ac-2".to_owned(),
+            ),
+            (
+                "6f3c1e2a-0000-4000-8000-00000000000a".to_owned(),
+                "ac-1".to_owned(),
+            ),
+            (
+                "6f3c1e2a-0000-4000-8000-00000000000a".to_owned(),
+                "ac-9".to_owned(),
+            ),
+            (
+                "6F3C1E2A-0000-4000-8000-00000000000C".to_owned(),
+                "ir-4".to_owned(),
+            ),
+            ("not-a-uuid".to_owned(), "ir-5".to_owned()),
+        ];
+        let found = Implementations::new(pairs, &mut names);
+        let control = |uuid: &str| found.get(uuid).map(|id| names.names[id as usize].as_str());
+        assert_eq!(
+            control("6f3c1e2a-0000-4000-8000-00000000000a"),
+            Some("ac-9"),
+            "the last wins"
+        );
+        assert_eq!(
+            control("6f3c1e2a-0000-4000-8000-00000000000b"),
+            Some("ac-2")
+        );
+        assert_eq!(
+            control("6F3C1E2A-0000-4000-8000-00000000000C"),
+            Some("ir-4")
+        );
+        assert_eq!(
+            control("6f3c1e2a-0000-4000-8000-00000000000c"),
+            None,
+            "text compares exactly"
+        );
+        assert_eq!(control("not-a-uuid"), Some("ir-5"));
+        assert_eq!(control("6f3c1e2a-0000-4000-8000-00000000000d"), None);
+        assert_eq!(found.uuids.len(), 2);
+    }
 
     #[test]
     fn path_patterns_name_region_and_city() {
