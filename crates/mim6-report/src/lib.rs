@@ -24,6 +24,7 @@ mod svg;
 use std::path::{Path, PathBuf};
 
 use oscal_io::{Format, StagedDir};
+use rayon::prelude::*;
 
 /// What the report shows.
 #[derive(Debug, Clone)]
@@ -100,21 +101,21 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub fn write(dir: &Path, options: &Options) -> Result<Written> {
     let run = data::load(dir)?;
 
+    // Pages and documents are made and written side by side; each is a file of its own.
     let staged = StagedDir::new(&dir.join("report"))?;
-    let mut pages = 0;
-    let mut put = |name: &str, html: String| -> Result<()> {
+    let put = |name: &str, html: String| -> Result<()> {
         oscal_io::write_atomic(&staged.path().join(name), html.as_bytes())?;
-        pages += 1;
         Ok(())
     };
+    let regions = run.regions();
     put("index.html", pages::index(&run))?;
-    for region in run.regions() {
+    regions.par_iter().try_for_each(|region| {
         put(
             &pages::region_file(region),
             pages::region(&run, region, options.top_risks),
-        )?;
-    }
-    for city in &run.cities {
+        )
+    })?;
+    run.cities.par_iter().try_for_each(|city| {
         put(
             &pages::city_file(&city.region, &city.city),
             pages::city(
@@ -124,38 +125,45 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
                 options.top_risks,
                 options.target_level,
             ),
-        )?;
-    }
+        )
+    })?;
+    let pages = 1 + regions.len() + run.cities.len();
     let report = staged.commit()?;
 
     let staged = StagedDir::new(&dir.join("oscal"))?;
-    let mut documents = 0;
-    let mut put = |name: String, document: &oscal_model::Document| -> Result<()> {
+    let put = |name: String, document: &oscal_model::Document| -> Result<usize> {
         let bytes = oscal_io::write_document(document, Format::Json)?;
         oscal_io::write_atomic(&staged.path().join(name), &bytes)?;
-        documents += 1;
-        Ok(())
+        Ok(1)
     };
-    for region in run.regions() {
-        if let Some(document) = oscal::region_results(&run, region) {
-            put(
+    let region_documents = regions
+        .par_iter()
+        .map(|region| match oscal::region_results(&run, region) {
+            Some(document) => put(
                 format!("assessment-results-{}.json", pages::segment(region)),
                 &document,
-            )?;
-        }
-    }
-    for city in &run.cities {
-        if let Some(document) = oscal::city_poam(&run, &city.region, &city.city) {
-            put(
-                format!(
-                    "poam-{}-{}.json",
-                    pages::segment(&city.region),
-                    pages::segment(&city.city)
+            ),
+            None => Ok(0),
+        })
+        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    let city_documents = run
+        .cities
+        .par_iter()
+        .map(
+            |city| match oscal::city_poam(&run, &city.region, &city.city) {
+                Some(document) => put(
+                    format!(
+                        "poam-{}-{}.json",
+                        pages::segment(&city.region),
+                        pages::segment(&city.city)
+                    ),
+                    &document,
                 ),
-                &document,
-            )?;
-        }
-    }
+                None => Ok(0),
+            },
+        )
+        .try_reduce(|| 0, |a, b| Ok(a + b))?;
+    let mut documents = region_documents + city_documents;
     let baseline = dir.join("baseline.json");
     if baseline.exists() {
         let bytes = std::fs::read(&baseline).map_err(|source| Error::Read {
