@@ -174,8 +174,6 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct Collector {
     baseline: Vec<BaselineControl>,
     packer: input::Packer,
-    /// Cities per shard, for a packer not yet given rows.
-    shard_cities: usize,
     documents: std::collections::BTreeMap<&'static str, usize>,
     output: Output,
 }
@@ -252,7 +250,6 @@ impl Collector {
         Collector {
             baseline: baseline.to_vec(),
             packer: input::Packer::new(baseline, DEFAULT_SHARD_CITIES, spill),
-            shard_cities: DEFAULT_SHARD_CITIES,
             documents: std::collections::BTreeMap::new(),
             output,
         }
@@ -261,10 +258,9 @@ impl Collector {
     /// Computes the metrics `cities` at a time (the results are the same whatever the
     /// number; fewer use less memory). Takes effect only before the first batch.
     pub fn shard_cities(mut self, cities: usize) -> Collector {
-        if self.packer.shard_count() == 0 && cities != self.shard_cities {
+        if self.packer.shard_count() == 0 {
             let spill = self.packer.take_spill();
             self.packer = input::Packer::new(&self.baseline, cities, spill);
-            self.shard_cities = cities;
         }
         self
     }
