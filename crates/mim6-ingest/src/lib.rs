@@ -58,7 +58,8 @@ pub struct Ingested {
     pub facts: Facts,
     /// The documents left out, sorted by path.
     pub rejected: Vec<Rejection>,
-    /// Things accepted with a doubt (an import found by its file stem).
+    /// Things accepted with a doubt (an import found by its file stem), and input patterns
+    /// that match no document.
     pub warnings: Vec<String>,
     /// Files considered.
     pub files: usize,
@@ -100,6 +101,14 @@ const EXTENSIONS: [&str; 4] = ["json", "xml", "yaml", "yml"];
 
 /// The documents under `inputs`, sorted, each with the input folder it was found under.
 pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
+    discover_noting_misses(inputs).map(|(found, _)| found)
+}
+
+/// Documents found, each with the input folder it was found under.
+type Found = Vec<(PathBuf, PathBuf)>;
+
+/// [`discover`], and the glob patterns among `inputs` that match no document.
+fn discover_noting_misses(inputs: &[PathBuf]) -> Result<(Found, Vec<String>), Error> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, PathBuf)>) -> Result<(), Error> {
         let entries = std::fs::read_dir(dir).map_err(|source| Error::Input {
             path: dir.to_owned(),
@@ -134,6 +143,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
         Ok(())
     }
     let mut out = Vec::new();
+    let mut misses = Vec::new();
     for input in inputs {
         let text = input.to_string_lossy();
         if is_glob(&text) {
@@ -158,7 +168,11 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
             })?;
             let mut found = Vec::new();
             walk(&base, &base, &mut found)?;
+            let before = out.len();
             out.extend(found.into_iter().filter(|(path, _)| matcher.is_match(path)));
+            if out.len() == before {
+                misses.push(text.into_owned());
+            }
             continue;
         }
         let metadata = std::fs::metadata(input).map_err(|source| Error::Input {
@@ -175,7 +189,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
     }
     out.sort();
     out.dedup_by(|a, b| a.0 == b.0);
-    Ok(out)
+    Ok((out, misses))
 }
 
 /// What an ingest found, besides the fact rows.
@@ -183,7 +197,8 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
 pub struct Summary {
     /// The documents left out, sorted by path.
     pub rejected: Vec<Rejection>,
-    /// Things accepted with a doubt (an import found by its file stem).
+    /// Things accepted with a doubt (an import found by its file stem), and input patterns
+    /// that match no document.
     pub warnings: Vec<String>,
     /// Files considered.
     pub files: usize,
@@ -220,7 +235,7 @@ pub fn ingest_into(
     sink: &mut dyn FnMut(Facts) -> Result<(), SinkError>,
     progress: &(dyn Fn(usize, usize, u64) + Sync),
 ) -> Result<Summary, Error> {
-    let files = discover(&options.inputs)?;
+    let (files, misses) = discover_noting_misses(&options.inputs)?;
     let announced: Vec<Option<&'static str>> =
         files.par_iter().map(|(path, _)| announce(path)).collect();
     let is_result = |i: &usize| {
@@ -316,7 +331,11 @@ pub fn ingest_into(
     }
     summary.rejected.append(&mut linker.rejected);
     summary.rejected.sort();
-    summary.warnings = linker.warnings;
+    summary.warnings = misses
+        .into_iter()
+        .map(|pattern| format!("{pattern}: the input pattern matches no document"))
+        .chain(linker.warnings)
+        .collect();
     Ok(summary)
 }
 

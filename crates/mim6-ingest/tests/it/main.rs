@@ -240,6 +240,27 @@ fn glob_inputs_pick_their_documents_and_keep_the_folder_before_the_wildcard_as_r
             .iter()
             .all(|s| s.region.starts_with("region-"))
     );
+    assert!(
+        !some
+            .warnings
+            .iter()
+            .any(|w| w.contains("matches no document")),
+        "{:?}",
+        some.warnings
+    );
+    // A pattern that matches nothing is said, not silently measured as an empty fleet.
+    let none = run(vec![
+        dir.path().join("region-*/city-999/**/*.json"),
+        dir.path().join("region-*/city-001/**/*.json"),
+    ]);
+    assert!(none.files > 0);
+    let unmatched: Vec<&String> = none
+        .warnings
+        .iter()
+        .filter(|w| w.contains("the input pattern matches no document"))
+        .collect();
+    assert_eq!(unmatched.len(), 1, "{:?}", none.warnings);
+    assert!(unmatched[0].contains("city-999"), "{unmatched:?}");
     let bad = ingest(
         &Options {
             inputs: vec![dir.path().join("[unclosed")],
