@@ -5,18 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use mim6_analytics::{Collector, Formats, Period, PeriodLength, Settings, baseline_controls};
+use mim6_analytics::{
+    BaselineControl, Collector, Formats, Period, PeriodLength, Settings, baseline_controls,
+};
 use mim6_synth::{Baseline, FleetSpec, OutputFormat, WriteOptions, generate};
 use mim6_test_support::fixtures;
 
-/// Runs the collector over the fleet in `fleet`, in batches of 5 documents, writing CSV
-/// tables under `out`; returns each table's text.
-fn run(
-    fleet: &Path,
-    out: &Path,
-    shard_cities: usize,
-    spill_rows: usize,
-) -> BTreeMap<String, String> {
+/// NIST's resolved MODERATE baseline.
+fn moderate() -> oscal_model::Catalog {
     let file = fixtures().join(
         "nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog.json",
     );
@@ -24,12 +20,23 @@ fn run(
     let oscal_model::Model::Catalog(catalog) = doc.model else {
         panic!("a catalog")
     };
-    let baseline = baseline_controls(&catalog);
+    *catalog
+}
+
+/// Runs the collector over the fleet in `fleet`, in batches of 5 documents, writing CSV
+/// tables under `out`; returns each table's text.
+fn run(
+    baseline: &[BaselineControl],
+    fleet: &Path,
+    out: &Path,
+    shard_cities: usize,
+    spill_rows: usize,
+) -> BTreeMap<String, String> {
     let formats = Formats {
         parquet: false,
         csv: true,
     };
-    let mut collector = Collector::to_folder_spilling(&baseline, out, formats, spill_rows)
+    let mut collector = Collector::to_folder_spilling(baseline, out, formats, spill_rows)
         .unwrap()
         .shard_cities(shard_cities);
     let options = mim6_ingest::Options {
@@ -80,13 +87,7 @@ fn run(
 fn one_city_at_a_time_with_spilled_rows_gives_the_same_tables_as_all_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let fleet = dir.path().join("fleet");
-    let catalog = fixtures().join(
-        "nist/nist-sp800-53r5/json/NIST_SP-800-53_rev5_MODERATE-baseline-resolved-profile_catalog.json",
-    );
-    let doc = oscal_io::json::from_slice(&catalog, &std::fs::read(&catalog).unwrap()).unwrap();
-    let oscal_model::Model::Catalog(catalog) = doc.model else {
-        panic!("a catalog")
-    };
+    let catalog = moderate();
     let spec = FleetSpec {
         cities: 5,
         systems_per_city: 2,
@@ -105,8 +106,15 @@ fn one_city_at_a_time_with_spilled_rows_gives_the_same_tables_as_all_at_once() {
     )
     .unwrap();
 
-    let whole = run(&fleet, &dir.path().join("whole"), 1000, usize::MAX);
-    let sharded = run(&fleet, &dir.path().join("sharded"), 1, 2_000);
+    let baseline = baseline_controls(&catalog);
+    let whole = run(
+        &baseline,
+        &fleet,
+        &dir.path().join("whole"),
+        1000,
+        usize::MAX,
+    );
+    let sharded = run(&baseline, &fleet, &dir.path().join("sharded"), 1, 2_000);
     assert_eq!(
         whole.keys().collect::<Vec<_>>(),
         sharded.keys().collect::<Vec<_>>()

@@ -1,10 +1,11 @@
 //! `mim6 resolve`: local profiles, href maps, and remote imports from a loopback server.
 
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use serde_json::Value;
 
-use crate::{fixtures, mim6};
+use crate::{Run, fixtures, mim6};
 
 const RLINK: &str = "../../../../nist.gov/SP800-53/rev5/json/NIST_SP-800-53_rev5_catalog.json";
 
@@ -133,6 +134,18 @@ fn serve() -> mim6_test_support::Loopback {
     })
 }
 
+/// `mim6 resolve PROFILE --to json` in `dir`, with its cache in `dir/cache`, the loopback
+/// host allowed or not.
+fn resolve_to_stdout(dir: &Path, profile: &str, allow_loopback: bool) -> Run {
+    let cache = dir.join("cache");
+    let mut args = vec!["resolve", profile];
+    if allow_loopback {
+        args.extend(["--allow-host", "127.0.0.1"]);
+    }
+    args.extend(["--cache-dir", cache.to_str().unwrap(), "--to", "json"]);
+    mim6(dir, &args)
+}
+
 #[test]
 fn remote_imports_from_an_allowed_loopback_host_are_fetched_and_cached() {
     let server = serve();
@@ -197,18 +210,7 @@ fn disallowed_hosts_are_refused_before_any_connection() {
     let server = serve();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}/profile.json", server.port);
-    let cache = dir.path().join("cache");
-    let run = mim6(
-        dir.path(),
-        &[
-            "resolve",
-            url.as_str(),
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--to",
-            "json",
-        ],
-    );
+    let run = resolve_to_stdout(dir.path(), &url, false);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("host \"127.0.0.1\" is not allowed"),
@@ -228,20 +230,7 @@ fn redirects_to_a_disallowed_host_are_refused() {
         "imports": [{"href": format!("http://127.0.0.1:{}/moved.json", server.port), "include-all": {}}]
     }});
     std::fs::write(dir.path().join("p.json"), profile.to_string()).unwrap();
-    let cache = dir.path().join("cache");
-    let run = mim6(
-        dir.path(),
-        &[
-            "resolve",
-            "p.json",
-            "--allow-host",
-            "127.0.0.1",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--to",
-            "json",
-        ],
-    );
+    let run = resolve_to_stdout(dir.path(), "p.json", true);
     assert_eq!(run.code, 1);
     assert!(
         run.stderr
@@ -257,20 +246,7 @@ fn a_remote_profile_cannot_import_a_local_file() {
     let server = serve();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{}/local.json", server.port);
-    let cache = dir.path().join("cache");
-    let run = mim6(
-        dir.path(),
-        &[
-            "resolve",
-            url.as_str(),
-            "--allow-host",
-            "127.0.0.1",
-            "--cache-dir",
-            cache.to_str().unwrap(),
-            "--to",
-            "json",
-        ],
-    );
+    let run = resolve_to_stdout(dir.path(), &url, true);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
         run.stderr
