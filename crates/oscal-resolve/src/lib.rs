@@ -21,9 +21,11 @@
 #![deny(missing_docs)]
 
 mod error;
+mod lazy;
 mod loader;
 mod merge;
 mod modify;
+mod refs;
 #[cfg(feature = "remote")]
 mod remote;
 mod resolve;

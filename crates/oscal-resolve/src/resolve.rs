@@ -10,6 +10,7 @@ use oscal_model::{
 
 use crate::loader::{HrefMap, Loader, Location};
 use crate::modify::modify;
+use crate::refs::References;
 use crate::{Error, Result, Warning};
 
 /// How a resolution is carried out.
@@ -70,10 +71,10 @@ impl std::fmt::Debug for Resolver<'_> {
 }
 
 /// One control of a selection source, with where it sits.
-struct Selected<'c> {
-    control: &'c Control,
+pub(crate) struct Selected<'c> {
+    pub(crate) id: &'c str,
     /// Ids of the controls that contain it, outermost first.
-    ancestors: Vec<&'c str>,
+    pub(crate) ancestors: Vec<&'c str>,
 }
 
 impl<'l> Resolver<'l> {
@@ -122,16 +123,8 @@ impl<'l> Resolver<'l> {
         let mut sources = Vec::new();
         for (index, import) in profile.imports.iter().enumerate() {
             let pointer = format!("/profile/imports/{index}");
-            let catalog = self.import(location, profile, import, &pointer, stack, warnings)?;
-            let selection = select(
-                &catalog,
-                import,
-                &name,
-                &pointer,
-                self.options.strict,
-                warnings,
-            )?;
-            let (filtered, back_matter) = filter(catalog, &selection);
+            let (filtered, back_matter) =
+                self.import(location, profile, import, &pointer, stack, warnings)?;
             imported.push(filtered);
             sources.push(back_matter);
         }
@@ -149,7 +142,8 @@ impl<'l> Resolver<'l> {
         Ok(self.finalize(location, profile, catalog, &sources))
     }
 
-    /// Loads the document an import names and resolves it to a catalog.
+    /// Loads the document an import names, resolves it to a catalog and keeps what the import
+    /// selects; the catalog's back matter comes beside it.
     fn import(
         &self,
         location: &Location,
@@ -158,8 +152,12 @@ impl<'l> Resolver<'l> {
         pointer: &str,
         stack: &mut Vec<Location>,
         warnings: &mut Vec<Warning>,
-    ) -> Result<Catalog> {
+    ) -> Result<(Catalog, Option<BackMatter>)> {
         let name = location.to_string();
+        let strict = self.options.strict;
+        let choose = |controls: &[Selected<'_>], warnings: &mut Vec<Warning>| {
+            select(controls, import, &name, pointer, strict, warnings)
+        };
         let href = import.href.as_deref().ok_or_else(|| Error::Directive {
             profile: name.clone(),
             pointer: pointer.to_owned(),
@@ -203,22 +201,40 @@ impl<'l> Resolver<'l> {
                 }
             };
             let path = std::path::PathBuf::from(target.to_string());
+            // A JSON catalog is read as a tree of control ids first, and only the controls
+            // the import keeps are built.
+            let mut chosen = None;
+            if let Some(lazy) = std::str::from_utf8(&bytes).ok().and_then(crate::lazy::read) {
+                let selection = choose(&lazy.listed(), warnings)?;
+                match lazy.filter(&selection) {
+                    Ok(kept) => return Ok(kept),
+                    // Something does not fit the model: the full reading below says where.
+                    Err(_) => chosen = Some(selection),
+                }
+            }
             let (_, document) = oscal_io::read_document(&path, &bytes)?;
-            return match document.model {
-                Model::Catalog(catalog) => Ok(*catalog),
+            let catalog = match document.model {
+                Model::Catalog(catalog) => *catalog,
                 Model::Profile(inner) => {
                     stack.push(target.clone());
                     let resolved = self.resolve_profile(&target, &inner, stack, warnings);
                     stack.pop();
-                    resolved
+                    resolved?
                 }
-                other => Err(Error::NotImportable {
-                    profile: name,
-                    pointer: format!("{pointer}/href"),
-                    href: href.to_owned(),
-                    model: other.kind(),
-                }),
+                other => {
+                    return Err(Error::NotImportable {
+                        profile: name,
+                        pointer: format!("{pointer}/href"),
+                        href: href.to_owned(),
+                        model: other.kind(),
+                    });
+                }
             };
+            let selection = match chosen {
+                Some(selection) => selection,
+                None => choose(&listed(&catalog), warnings)?,
+            };
+            return Ok(filter(catalog, &selection));
         }
         Err(Error::Load {
             profile: name,
@@ -322,20 +338,18 @@ impl<'l> Resolver<'l> {
             .clone()
             .unwrap_or_else(|| oscal_model::uuid_from_name(&profile.uuid));
 
-        // One serialization of the result serves both what remains: the loose parameters it
-        // refers to, and the back-matter resources it cites (from the imported catalogs and
-        // the profile, in the order they appear there).
+        // One walk through the result finds both what remains to decide: the loose
+        // parameters it refers to, and the back-matter resources it cites (from the imported
+        // catalogs and the profile, in the order they appear there).
         catalog.back_matter = None;
         let loose = catalog.params.take();
-        let text = serde_json::to_string(&catalog).unwrap_or_default();
+        let mut found = References::of(&catalog);
         catalog.params = loose;
-        prune_loose_params(&mut catalog, &text);
-        let mut cited = cited_uuids(&text);
+        prune_loose_params(&mut catalog, found.params.clone());
         if let Some(params) = &catalog.params {
-            cited.extend(cited_uuids(
-                &serde_json::to_string(params).unwrap_or_default(),
-            ));
+            found.extend(References::of(params));
         }
+        let cited = found.uuids;
         let mut seen = HashSet::new();
         let mut resources: Vec<Resource> = Vec::new();
         let all = sources
@@ -367,30 +381,8 @@ impl<'l> Resolver<'l> {
     }
 }
 
-/// Every `#uuid` cited in JSON text, in any href or markup link.
-fn cited_uuids(text: &str) -> HashSet<String> {
-    let mut found = HashSet::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('#') {
-        let candidate = &rest[at + 1..];
-        if candidate.len() >= 36 && candidate.is_char_boundary(36) && is_uuid(&candidate[..36]) {
-            found.insert(candidate[..36].to_owned());
-        }
-        rest = candidate;
-    }
-    found
-}
-
-fn is_uuid(text: &str) -> bool {
-    text.len() == 36
-        && text.bytes().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        })
-}
-
 /// All controls of a catalog in document order, with their ancestor controls.
-fn all_controls(catalog: &Catalog) -> Vec<Selected<'_>> {
+fn listed(catalog: &Catalog) -> Vec<Selected<'_>> {
     fn walk<'c>(
         controls: &'c [Control],
         ancestors: &mut Vec<&'c str>,
@@ -398,7 +390,7 @@ fn all_controls(catalog: &Catalog) -> Vec<Selected<'_>> {
     ) {
         for control in controls {
             out.push(Selected {
-                control,
+                id: &control.id,
                 ancestors: ancestors.clone(),
             });
             if let Some(children) = &control.controls {
@@ -424,6 +416,26 @@ fn all_controls(catalog: &Catalog) -> Vec<Selected<'_>> {
         &mut Vec::new(),
         &mut out,
     );
+    walk_groups(catalog.groups.as_deref().unwrap_or(&[]), &mut out);
+    out
+}
+
+/// All controls of a catalog in document order.
+fn all_controls(catalog: &Catalog) -> Vec<&Control> {
+    fn walk<'c>(controls: &'c [Control], out: &mut Vec<&'c Control>) {
+        for control in controls {
+            out.push(control);
+            walk(control.controls.as_deref().unwrap_or(&[]), out);
+        }
+    }
+    fn walk_groups<'c>(list: &'c [CatalogGroup], out: &mut Vec<&'c Control>) {
+        for group in list {
+            walk(group.controls.as_deref().unwrap_or(&[]), out);
+            walk_groups(group.groups.as_deref().unwrap_or(&[]), out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(catalog.controls.as_deref().unwrap_or(&[]), &mut out);
     walk_groups(catalog.groups.as_deref().unwrap_or(&[]), &mut out);
     out
 }
@@ -465,7 +477,7 @@ fn called(
     strict: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<HashSet<String>> {
-    let known: HashSet<&str> = controls.iter().map(|s| s.control.id.as_str()).collect();
+    let known: HashSet<&str> = controls.iter().map(|s| s.id).collect();
     let mut ids = HashSet::new();
     for (index, call) in calls.iter().enumerate() {
         let at = format!("{pointer}/{index}");
@@ -509,8 +521,8 @@ fn called(
             direct.extend(
                 controls
                     .iter()
-                    .filter(|s| glob(pattern, &s.control.id))
-                    .map(|s| s.control.id.as_str()),
+                    .filter(|s| glob(pattern, s.id))
+                    .map(|s| s.id),
             );
         }
         let with_children = call.with_child_controls.as_deref() == Some("yes");
@@ -520,7 +532,7 @@ fn called(
         if with_children {
             for selected in controls {
                 if selected.ancestors.iter().any(|a| direct.contains(a)) {
-                    ids.insert(selected.control.id.clone());
+                    ids.insert(selected.id.to_owned());
                 }
             }
         }
@@ -528,22 +540,22 @@ fn called(
     Ok(ids)
 }
 
-/// The ids of the controls an import selects from `catalog`.
+/// The ids of the controls an import selects from `controls` (all the controls of the
+/// imported catalog).
 fn select(
-    catalog: &Catalog,
+    controls: &[Selected<'_>],
     import: &Import,
     name: &str,
     pointer: &str,
     strict: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<HashSet<String>> {
-    let controls = all_controls(catalog);
     let mut ids = if import.include_all.is_some() {
-        controls.iter().map(|s| s.control.id.clone()).collect()
+        controls.iter().map(|s| s.id.to_owned()).collect()
     } else {
         let calls = import.include_controls.as_deref().unwrap_or(&[]);
         called(
-            &controls,
+            controls,
             calls,
             name,
             &format!("{pointer}/include-controls"),
@@ -553,7 +565,7 @@ fn select(
     };
     if let Some(excludes) = &import.exclude_controls {
         let excluded = called(
-            &controls,
+            controls,
             excludes,
             name,
             &format!("{pointer}/exclude-controls"),
@@ -627,7 +639,7 @@ pub(crate) const CONTAINER_MARK: &str = "\u{0}mim6-container";
 /// control the profile left out. They go to the catalog level, in source order, where
 /// `set-parameters` can still reach them; [`prune_loose_params`] keeps those the final result
 /// refers to. Groups keep no parameters of their own.
-fn gather_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
+pub(crate) fn gather_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
     fn strip_groups(list: &mut [CatalogGroup]) {
         for group in list {
             group.params = None;
@@ -636,8 +648,8 @@ fn gather_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
     }
     strip_groups(result.groups.as_deref_mut().unwrap_or(&mut []));
     let mut defined = HashSet::new();
-    for selected in all_controls(result) {
-        for param in selected.control.params.iter().flatten() {
+    for control in all_controls(result) {
+        for param in control.params.iter().flatten() {
             if let Some(id) = &param.id {
                 defined.insert(id.clone());
             }
@@ -651,9 +663,9 @@ fn gather_loose_params(result: &mut Catalog, everywhere: &[Parameter]) {
     result.params = (!loose.is_empty()).then_some(loose);
 }
 
-/// Keeps the loose parameters that the rest of the catalog (`text`, its JSON without them)
-/// inserts or depends on, and those that kept loose parameters refer to in turn.
-fn prune_loose_params(catalog: &mut Catalog, text: &str) {
+/// Keeps the loose parameters that the rest of the catalog inserts or depends on (`wanted`),
+/// and those that kept loose parameters refer to in turn.
+fn prune_loose_params(catalog: &mut Catalog, mut wanted: HashSet<String>) {
     let Some(loose) = catalog.params.take() else {
         return;
     };
@@ -661,14 +673,13 @@ fn prune_loose_params(catalog: &mut Catalog, text: &str) {
     // left that control out and offered its parameter as loose).
     let defined: HashSet<String> = all_controls(catalog)
         .iter()
-        .flat_map(|s| s.control.params.iter().flatten())
+        .flat_map(|c| c.params.iter().flatten())
         .filter_map(|p| p.id.clone())
         .collect();
     let loose: Vec<Parameter> = loose
         .into_iter()
         .filter(|p| p.id.as_ref().is_none_or(|id| !defined.contains(id)))
         .collect();
-    let mut wanted = referenced_params(text);
     let mut kept = vec![false; loose.len()];
     loop {
         let mut grew = false;
@@ -676,9 +687,7 @@ fn prune_loose_params(catalog: &mut Catalog, text: &str) {
             if !kept[i] && param.id.as_deref().is_some_and(|id| wanted.contains(id)) {
                 kept[i] = true;
                 grew = true;
-                wanted.extend(referenced_params(
-                    &serde_json::to_string(param).unwrap_or_default(),
-                ));
+                wanted.extend(References::of(param).params);
             }
         }
         if !grew {
@@ -693,22 +702,6 @@ fn prune_loose_params(catalog: &mut Catalog, text: &str) {
         .map(|(p, _)| p)
         .collect();
     catalog.params = (!params.is_empty()).then_some(params);
-}
-
-/// Parameter ids inserted (`{{ insert: param, id }}`) or depended on in JSON text.
-fn referenced_params(text: &str) -> HashSet<String> {
-    let mut ids = HashSet::new();
-    for (marker, end) in [("insert: param, ", " }}"), ("\"depends-on\":\"", "\"")] {
-        let mut rest = text;
-        while let Some(at) = rest.find(marker) {
-            let after = &rest[at + marker.len()..];
-            if let Some(stop) = after.find(end) {
-                ids.insert(after[..stop].trim().to_owned());
-            }
-            rest = after;
-        }
-    }
-    ids
 }
 
 /// Every parameter of a catalog, in document order: catalog, groups, controls.
@@ -774,7 +767,7 @@ mod tests {
 
     #[test]
     fn derived_uuids_are_uuids() {
-        assert!(is_uuid(&oscal_model::uuid_from_name(
+        assert!(crate::refs::is_uuid(&oscal_model::uuid_from_name(
             "6a917bb8-b705-4b60-bcf9-6f10bdf24d3b"
         )));
     }
