@@ -88,14 +88,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
         eprintln!("mim6: warning: {warning}");
     }
     let document = Document::new(Model::Catalog(Box::new(resolved.catalog)));
-    let out = oscal_io::write_document(&document, format).context("cannot write the catalog")?;
     if args.output.as_os_str() == "-" {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&out)?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        oscal_io::write_document_to(&document, format, &mut stdout)
+            .context("cannot write the catalog")?;
         stdout.flush()?;
     } else {
-        oscal_io::write_atomic(&args.output, &out)?;
+        oscal_io::write_atomic_with(&args.output, |out| {
+            oscal_io::write_document_to(&document, format, out).map_err(std::io::Error::other)
+        })
+        .context("cannot write the catalog")?;
     }
+    // The process ends here: freeing the catalog piece by piece would only cost time.
+    std::mem::forget(document);
     Ok(EXIT_OK)
 }
 

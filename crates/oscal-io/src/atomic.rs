@@ -9,6 +9,16 @@ use crate::{Error, Result};
 /// renamed over `path`. An interrupted write leaves the previous file untouched (and at worst a
 /// stray temporary file beside it).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with the content written by `write` as it is made instead of held
+/// whole in memory first. The writer is the file itself, unbuffered: write large pieces, or
+/// buffer.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -24,11 +34,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, "cannot create a temporary file in", e))?;
-    file.write_all(bytes)
-        .map_err(|e| Error::io(file.path(), "cannot write", e))?;
+    let temporary = file.path().to_owned();
+    write(file.as_file_mut()).map_err(|e| Error::io(&temporary, "cannot write", e))?;
     file.as_file()
         .sync_all()
-        .map_err(|e| Error::io(file.path(), "cannot sync", e))?;
+        .map_err(|e| Error::io(&temporary, "cannot sync", e))?;
     file.persist(path)
         .map_err(|e| Error::io(path, "cannot rename into place", e.error))?;
     Ok(())

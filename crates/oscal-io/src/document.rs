@@ -41,6 +41,26 @@ pub fn read_document(path: &Path, bytes: &[u8]) -> Result<(Format, Document)> {
     Ok((format, document))
 }
 
+/// Writes a document in `format` to `out`, as [`write_document`] makes it: JSON is written as
+/// it is serialised, XML and YAML are made whole first.
+pub fn write_document_to(
+    document: &Document,
+    format: Format,
+    out: &mut dyn std::io::Write,
+) -> Result<()> {
+    let failed = |e: std::io::Error| Error::io(Path::new("-"), "cannot write", e);
+    match format {
+        Format::Json => json::to_writer(document, &mut *out)?,
+        Format::Xml => out
+            .write_all(xml::to_string(document)?.as_bytes())
+            .map_err(failed)?,
+        Format::Yaml => out
+            .write_all(yaml::to_string(document)?.as_bytes())
+            .map_err(failed)?,
+    }
+    Ok(())
+}
+
 /// Writes a document in `format`.
 pub fn write_document(document: &Document, format: Format) -> Result<Vec<u8>> {
     Ok(match format {

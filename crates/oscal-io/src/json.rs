@@ -169,6 +169,24 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Writes a document as [`to_vec`] does, to `out` as it is serialised (buffered here: the
+/// serialiser writes in small pieces).
+pub fn to_writer<T: Serialize + ?Sized>(value: &T, out: &mut dyn std::io::Write) -> Result<()> {
+    use std::io::Write;
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, value).map_err(|e| match e.io_error_kind() {
+        Some(_) => Error::io(Path::new("-"), "cannot write", std::io::Error::other(e)),
+        None => Error::NotOscal {
+            path: Default::default(),
+            reason: format!("cannot serialise: {e}"),
+        },
+    })?;
+    buffered
+        .write_all(b"\n")
+        .and_then(|()| buffered.flush())
+        .map_err(|e| Error::io(Path::new("-"), "cannot write", e))
+}
+
 fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

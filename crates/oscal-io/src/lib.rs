@@ -35,8 +35,8 @@ mod read;
 pub mod xml;
 pub mod yaml;
 
-pub use atomic::{FolderLock, StagedDir, safe_file_name, write_atomic};
-pub use document::{detect_format, read_document, read_value, write_document};
+pub use atomic::{FolderLock, StagedDir, safe_file_name, write_atomic, write_atomic_with};
+pub use document::{detect_format, read_document, read_value, write_document, write_document_to};
 pub use error::{Error, Result};
 pub use format::{Format, decode_text, sniff_json_model, sniff_model};
 pub use read::{DEFAULT_MAX_BYTES, read_file};
