@@ -467,25 +467,22 @@ pub(crate) fn glob(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
-/// The ids a list of `include-controls` / `exclude-controls` calls names among `controls` (all
-/// the controls of the imported catalog).
-fn called(
+/// Checks a list of `include-controls` / `exclude-controls` calls against `controls` (all the
+/// controls of the imported catalog): a `with-ids` the catalog lacks and an empty pattern are
+/// warnings, a malformed pattern an error.
+fn check_calls(
     controls: &[Selected<'_>],
     calls: &[ControlCommonSelectControlById],
     name: &str,
     pointer: &str,
     strict: bool,
     warnings: &mut Vec<Warning>,
-) -> Result<HashSet<String>> {
+) -> Result<()> {
     let known: HashSet<&str> = controls.iter().map(|s| s.id).collect();
-    let mut ids = HashSet::new();
     for (index, call) in calls.iter().enumerate() {
         let at = format!("{pointer}/{index}");
-        let mut direct: Vec<&str> = Vec::new();
         for (i, id) in call.with_ids.iter().flatten().enumerate() {
-            if known.contains(id.as_str()) {
-                direct.push(id);
-            } else {
+            if !known.contains(id.as_str()) {
                 let message =
                     format!("with-ids names control {id:?}, which the imported catalog lacks");
                 crate::warn(
@@ -506,10 +503,7 @@ fn called(
                 crate::warn(warnings, strict, name, &here, message)?;
                 continue;
             }
-            if let Some(bad) = pattern
-                .chars()
-                .find(|c| c.is_whitespace() || "[]{}\\".contains(*c))
-            {
+            if let Some(bad) = malformed(pattern) {
                 return Err(Error::Directive {
                     profile: name.to_owned(),
                     pointer: here,
@@ -518,31 +512,92 @@ fn called(
                     ),
                 });
             }
-            direct.extend(
-                controls
-                    .iter()
-                    .filter(|s| glob(pattern, s.id))
-                    .map(|s| s.id),
-            );
-        }
-        let with_children = call.with_child_controls.as_deref() == Some("yes");
-        for id in &direct {
-            ids.insert((*id).to_owned());
-        }
-        if with_children {
-            for selected in controls {
-                if selected.ancestors.iter().any(|a| direct.contains(a)) {
-                    ids.insert(selected.id.to_owned());
-                }
-            }
         }
     }
-    Ok(ids)
+    Ok(())
+}
+
+/// The character that makes a `matching` pattern malformed, if any.
+fn malformed(pattern: &str) -> Option<char> {
+    pattern
+        .chars()
+        .find(|c| c.is_whitespace() || "[]{}\\".contains(*c))
+}
+
+/// Which controls an import keeps, decided for each control from its id and the ids of the
+/// controls that contain it alone, so that a catalog's controls can be chosen as they are read.
+pub(crate) struct Chooser<'i> {
+    /// `None`: `include-all`.
+    include: Option<Vec<Call<'i>>>,
+    exclude: Vec<Call<'i>>,
+}
+
+/// One `include-controls` or `exclude-controls`.
+struct Call<'i> {
+    ids: HashSet<&'i str>,
+    /// Non-empty patterns (an empty one matches nothing).
+    patterns: Vec<&'i str>,
+    with_children: bool,
+}
+
+impl<'i> Call<'i> {
+    fn new(call: &'i ControlCommonSelectControlById) -> Call<'i> {
+        Call {
+            ids: call.with_ids.iter().flatten().map(String::as_str).collect(),
+            patterns: call
+                .matching
+                .iter()
+                .flatten()
+                .filter_map(|m| m.pattern.as_deref())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            with_children: call.with_child_controls.as_deref() == Some("yes"),
+        }
+    }
+
+    /// Named by id or pattern.
+    fn names(&self, id: &str) -> bool {
+        self.ids.contains(id) || self.patterns.iter().any(|p| glob(p, id))
+    }
+
+    fn calls(&self, id: &str, ancestors: &[&str]) -> bool {
+        self.names(id) || (self.with_children && ancestors.iter().any(|a| self.names(a)))
+    }
+}
+
+impl<'i> Chooser<'i> {
+    /// The chooser of an import; `None` when a pattern is malformed (which [`select`]
+    /// reports).
+    pub(crate) fn new(import: &'i Import) -> Option<Chooser<'i>> {
+        let calls = |list: &'i Option<Vec<ControlCommonSelectControlById>>| {
+            list.iter().flatten().map(Call::new).collect::<Vec<_>>()
+        };
+        let chooser = Chooser {
+            include: import
+                .include_all
+                .is_none()
+                .then(|| calls(&import.include_controls)),
+            exclude: calls(&import.exclude_controls),
+        };
+        let patterns = chooser.include.iter().flatten().chain(&chooser.exclude);
+        let mut patterns = patterns.flat_map(|c| &c.patterns);
+        patterns.all(|p| malformed(p).is_none()).then_some(chooser)
+    }
+
+    /// Whether the import keeps the control `id`, inside the controls `ancestors`
+    /// (outermost first).
+    pub(crate) fn chosen(&self, id: &str, ancestors: &[&str]) -> bool {
+        let included = match &self.include {
+            None => true,
+            Some(calls) => calls.iter().any(|c| c.calls(id, ancestors)),
+        };
+        included && !self.exclude.iter().any(|c| c.calls(id, ancestors))
+    }
 }
 
 /// The ids of the controls an import selects from `controls` (all the controls of the
-/// imported catalog).
-fn select(
+/// imported catalog), after checking its calls.
+pub(crate) fn select(
     controls: &[Selected<'_>],
     import: &Import,
     name: &str,
@@ -550,31 +605,21 @@ fn select(
     strict: bool,
     warnings: &mut Vec<Warning>,
 ) -> Result<HashSet<String>> {
-    let mut ids = if import.include_all.is_some() {
-        controls.iter().map(|s| s.id.to_owned()).collect()
-    } else {
+    if import.include_all.is_none() {
         let calls = import.include_controls.as_deref().unwrap_or(&[]);
-        called(
-            controls,
-            calls,
-            name,
-            &format!("{pointer}/include-controls"),
-            strict,
-            warnings,
-        )?
-    };
-    if let Some(excludes) = &import.exclude_controls {
-        let excluded = called(
-            controls,
-            excludes,
-            name,
-            &format!("{pointer}/exclude-controls"),
-            strict,
-            warnings,
-        )?;
-        ids.retain(|id| !excluded.contains(id));
+        let at = format!("{pointer}/include-controls");
+        check_calls(controls, calls, name, &at, strict, warnings)?;
     }
-    Ok(ids)
+    if let Some(excludes) = &import.exclude_controls {
+        let at = format!("{pointer}/exclude-controls");
+        check_calls(controls, excludes, name, &at, strict, warnings)?;
+    }
+    let chooser = Chooser::new(import).expect("patterns checked above");
+    Ok(controls
+        .iter()
+        .filter(|s| chooser.chosen(s.id, &s.ancestors))
+        .map(|s| s.id.to_owned())
+        .collect())
 }
 
 /// The catalog keeping only what a selection needs: the selected controls, the controls that
