@@ -2,23 +2,26 @@
 //! every other property kept as raw JSON text until the control turns out to be wanted.
 //!
 //! A baseline selects a fraction of a large catalog (NIST's MODERATE: 287 of its 1,196
-//! controls), so building the model only for what is kept saves most of the reading. The raw
-//! text is checked as JSON on the way; a property that does not fit the model is found when
-//! the control is built, and the caller then reads the document in full, which locates the
-//! problem the usual way.
+//! controls), so building the model only for what is kept saves most of the reading. Which
+//! controls are kept depends on their ids and their ancestors' alone ([`Chooser`]), so each
+//! top-level group is built (on the rayon pool) as soon as it has been read, while the rest of
+//! the catalog is still being read. The raw text is checked as JSON on the way; a property
+//! that does not fit the model is found when the control is built, and the caller then reads
+//! the document in full, which locates the problem the usual way.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
+use std::sync::Mutex;
 
 use oscal_model::{BackMatter, Catalog, CatalogGroup, Control, Parameter};
-use rayon::prelude::*;
 use serde::de::value::MapDeserializer;
-use serde::de::{self, DeserializeOwned, IgnoredAny, MapAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::resolve::{CONTAINER_MARK, Selected, gather_loose_params};
+use crate::resolve::{CONTAINER_MARK, Chooser, Selected, gather_loose_params};
 
 /// A property name, borrowed from the text unless it holds escapes.
 struct Key<'a>(Cow<'a, str>);
@@ -57,12 +60,18 @@ fn field<'a>(fields: &[(Key<'a>, &'a RawValue)], name: &str) -> Option<&'a RawVa
     fields.iter().find(|(k, _)| k.0 == name).map(|(_, v)| *v)
 }
 
-/// A catalog whose controls are not built yet.
+/// A catalog whose controls are not built yet, but for its groups, built as they were read.
 pub(crate) struct LazyCatalog<'a> {
     fields: Fields<'a>,
     controls: Vec<LazyControl<'a>>,
     groups: Vec<LazyGroup<'a>>,
+    /// What the import keeps of each group, in the order of `groups`.
+    built: Vec<Built>,
 }
+
+/// What an import keeps of a group, and the parameters of the group and all its controls
+/// (kept or not) in document order.
+type Built = serde_json::Result<(Option<CatalogGroup>, Vec<Parameter>)>;
 
 struct LazyGroup<'a> {
     fields: Fields<'a>,
@@ -76,42 +85,168 @@ struct LazyControl<'a> {
     controls: Vec<LazyControl<'a>>,
 }
 
-/// Reads a JSON document that holds a catalog; `None` when the text is anything else (not
-/// JSON, not a catalog, not the shape of one), which the caller reads in full.
-pub(crate) fn read(text: &str) -> Option<LazyCatalog<'_>> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let document = LazyDocument::deserialize(&mut deserializer).ok()?;
-    deserializer.end().ok()?;
-    Some(document.0)
+/// A group read and built, at its place among the catalog's groups.
+type Slot<'a> = (usize, LazyGroup<'a>, Built);
+
+/// Reads a JSON document that holds a catalog, building each group with what `chooser`
+/// keeps; `None` when the text is anything else (not JSON, not a catalog, not the shape of
+/// one), which the caller reads in full.
+pub(crate) fn read<'a>(text: &'a str, chooser: &Chooser<'_>) -> Option<LazyCatalog<'a>> {
+    let slots = Mutex::new(Vec::new());
+    // The scope ends when every group it started building is built.
+    let catalog = rayon::scope(|scope| {
+        let builder = Builder {
+            scope,
+            chooser,
+            slots: &slots,
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let catalog = DocumentSeed(builder).deserialize(&mut deserializer).ok()?;
+        deserializer.end().ok()?;
+        Some(catalog)
+    });
+    let mut catalog = catalog?;
+    let mut slots = slots.into_inner().ok()?;
+    slots.sort_by_key(|(index, ..)| *index);
+    for (_, group, built) in slots {
+        catalog.groups.push(group);
+        catalog.built.push(built);
+    }
+    Some(catalog)
 }
 
-struct LazyDocument<'a>(LazyCatalog<'a>);
+/// Starts building each group of the catalog as soon as it is read.
+struct Builder<'r, 'scope, 'a> {
+    scope: &'r rayon::Scope<'scope>,
+    chooser: &'scope Chooser<'scope>,
+    slots: &'scope Mutex<Vec<Slot<'a>>>,
+}
 
-impl<'de> Deserialize<'de> for LazyDocument<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DocumentVisitor;
-        impl<'de> Visitor<'de> for DocumentVisitor {
-            type Value = LazyDocument<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a catalog document")
+impl Clone for Builder<'_, '_, '_> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl Copy for Builder<'_, '_, '_> {}
+
+impl<'a: 'scope, 'scope> Builder<'_, 'scope, 'a> {
+    fn start(self, index: usize, group: LazyGroup<'a>) {
+        let (chooser, slots) = (self.chooser, self.slots);
+        self.scope.spawn(move |_| {
+            let mut params = Vec::new();
+            let built = keep_group(&group, chooser, &mut params).map(|kept| (kept, params));
+            // A poisoned lock means a build panicked, and the scope passes that panic on.
+            if let Ok(mut slots) = slots.lock() {
+                slots.push((index, group, built));
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut catalog = None;
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    match key.0.as_ref() {
-                        "$schema" => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                        "catalog" if catalog.is_none() => catalog = Some(map.next_value()?),
-                        _ => return Err(de::Error::custom("not a catalog document")),
-                    }
+        });
+    }
+}
+
+struct DocumentSeed<'r, 'scope, 'a>(Builder<'r, 'scope, 'a>);
+
+impl<'a: 'scope, 'scope> DeserializeSeed<'a> for DocumentSeed<'_, 'scope, 'a> {
+    type Value = LazyCatalog<'a>;
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'a: 'scope, 'scope> Visitor<'a> for DocumentSeed<'_, 'scope, 'a> {
+    type Value = LazyCatalog<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a catalog document")
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut catalog = None;
+        while let Some(key) = map.next_key::<Key<'a>>()? {
+            match key.0.as_ref() {
+                "$schema" => {
+                    map.next_value::<IgnoredAny>()?;
                 }
-                catalog
-                    .map(LazyDocument)
-                    .ok_or_else(|| de::Error::custom("no catalog"))
+                "catalog" if catalog.is_none() => {
+                    catalog = Some(map.next_value_seed(CatalogSeed(self.0))?);
+                }
+                _ => return Err(de::Error::custom("not a catalog document")),
             }
         }
-        deserializer.deserialize_map(DocumentVisitor)
+        catalog.ok_or_else(|| de::Error::custom("no catalog"))
+    }
+}
+
+struct CatalogSeed<'r, 'scope, 'a>(Builder<'r, 'scope, 'a>);
+
+impl<'a: 'scope, 'scope> DeserializeSeed<'a> for CatalogSeed<'_, 'scope, 'a> {
+    type Value = LazyCatalog<'a>;
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'a: 'scope, 'scope> Visitor<'a> for CatalogSeed<'_, 'scope, 'a> {
+    type Value = LazyCatalog<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a catalog")
+    }
+
+    fn visit_map<A: MapAccess<'a>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::new();
+        let mut controls = None;
+        let mut groups = false;
+        while let Some(key) = map.next_key::<Key<'a>>()? {
+            match key.0.as_ref() {
+                "controls" if controls.is_some() => {
+                    return Err(de::Error::duplicate_field("controls"));
+                }
+                "controls" => controls = Some(map.next_value()?),
+                "groups" if groups => return Err(de::Error::duplicate_field("groups")),
+                "groups" => {
+                    map.next_value_seed(GroupsSeed(self.0))?;
+                    groups = true;
+                }
+                _ => fields.push((key, map.next_value()?)),
+            }
+        }
+        Ok(LazyCatalog {
+            fields,
+            controls: controls.unwrap_or_default(),
+            groups: Vec::new(),
+            built: Vec::new(),
+        })
+    }
+}
+
+/// The groups of a catalog, each handed to the builder once read.
+struct GroupsSeed<'r, 'scope, 'a>(Builder<'r, 'scope, 'a>);
+
+impl<'a: 'scope, 'scope> DeserializeSeed<'a> for GroupsSeed<'_, 'scope, 'a> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'a>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'a: 'scope, 'scope> Visitor<'a> for GroupsSeed<'_, 'scope, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of groups")
+    }
+
+    fn visit_seq<A: SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(group) = seq.next_element::<LazyGroup<'a>>()? {
+            self.0.start(index, group);
+            index += 1;
+        }
+        Ok(())
     }
 }
 
@@ -139,27 +274,6 @@ fn read_object<'de, A: MapAccess<'de>>(
         controls.unwrap_or_default(),
         groups.unwrap_or_default(),
     ))
-}
-
-impl<'de> Deserialize<'de> for LazyCatalog<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CatalogVisitor;
-        impl<'de> Visitor<'de> for CatalogVisitor {
-            type Value = LazyCatalog<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a catalog")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let (fields, controls, groups) = read_object(map, true)?;
-                Ok(LazyCatalog {
-                    fields,
-                    controls,
-                    groups,
-                })
-            }
-        }
-        deserializer.deserialize_map(CatalogVisitor)
-    }
 }
 
 impl<'de> Deserialize<'de> for LazyGroup<'de> {
@@ -207,7 +321,7 @@ impl<'de> Deserialize<'de> for LazyControl<'de> {
     }
 }
 
-impl<'a> LazyCatalog<'a> {
+impl LazyCatalog<'_> {
     /// Every control in document order with its ancestors, as [`crate::resolve`] selects
     /// from.
     pub(crate) fn listed(&self) -> Vec<Selected<'_>> {
@@ -238,29 +352,19 @@ impl<'a> LazyCatalog<'a> {
         out
     }
 
-    /// The catalog keeping what `selection` needs, exactly as
-    /// [`crate::resolve`]'s filter makes it from the whole catalog, with its back matter
-    /// beside it.
-    pub(crate) fn filter(
+    /// The catalog keeping what `chooser` keeps, exactly as [`crate::resolve`]'s filter
+    /// makes it from the whole catalog, with its back matter beside it.
+    pub(crate) fn finish(
         self,
-        selection: &HashSet<String>,
+        chooser: &Chooser<'_>,
     ) -> serde_json::Result<(Catalog, Option<BackMatter>)> {
         let mut catalog: Catalog = build(&self.fields)?;
         // Every parameter of the source in document order: catalog, controls, groups.
         let mut params: Vec<Parameter> = catalog.params.iter().flatten().cloned().collect();
-        catalog.controls = keep_controls(self.controls, selection, &mut params)?;
-        // The groups of a catalog are built side by side; their parameters are gathered in
-        // document order all the same.
-        let built: Vec<(Option<CatalogGroup>, Vec<Parameter>)> = self
-            .groups
-            .into_par_iter()
-            .map(|lazy| {
-                let mut own = Vec::new();
-                keep_group(lazy, selection, &mut own).map(|group| (group, own))
-            })
-            .collect::<serde_json::Result<_>>()?;
+        catalog.controls = keep_controls(&self.controls, &mut Vec::new(), chooser, &mut params)?;
         let mut groups = Vec::new();
-        for (group, own) in built {
+        for built in self.built {
+            let (group, own) = built?;
             groups.extend(group);
             params.extend(own);
         }
@@ -271,36 +375,53 @@ impl<'a> LazyCatalog<'a> {
     }
 }
 
-fn holds_selected(control: &LazyControl<'_>, selection: &HashSet<String>) -> bool {
-    selection.contains(&control.id)
-        || control
-            .controls
-            .iter()
-            .any(|c| holds_selected(c, selection))
+/// Whether the import keeps `control` or one of its descendants.
+fn holds_chosen<'l>(
+    control: &'l LazyControl<'_>,
+    ancestors: &mut Vec<&'l str>,
+    chooser: &Chooser<'_>,
+) -> bool {
+    if chooser.chosen(&control.id, ancestors) {
+        return true;
+    }
+    ancestors.push(&control.id);
+    let holds = control
+        .controls
+        .iter()
+        .any(|c| holds_chosen(c, ancestors, chooser));
+    ancestors.pop();
+    holds
 }
 
-fn keep_controls(
-    list: Vec<LazyControl<'_>>,
-    selection: &HashSet<String>,
+fn keep_controls<'l>(
+    list: &'l [LazyControl<'_>],
+    ancestors: &mut Vec<&'l str>,
+    chooser: &Chooser<'_>,
     params: &mut Vec<Parameter>,
 ) -> serde_json::Result<Option<Vec<Control>>> {
     let mut kept = Vec::new();
     for control in list {
-        if let Some(control) = keep_control(control, selection, params)? {
+        if let Some(control) = keep_control(control, ancestors, chooser, params)? {
             kept.push(control);
         }
     }
     Ok((!kept.is_empty()).then_some(kept))
 }
 
-fn keep_control(
-    lazy: LazyControl<'_>,
-    selection: &HashSet<String>,
+fn keep_control<'l>(
+    lazy: &'l LazyControl<'_>,
+    ancestors: &mut Vec<&'l str>,
+    chooser: &Chooser<'_>,
     params: &mut Vec<Parameter>,
 ) -> serde_json::Result<Option<Control>> {
-    let selected = selection.contains(&lazy.id);
+    let chosen = chooser.chosen(&lazy.id, ancestors);
+    ancestors.push(&lazy.id);
+    let holds = lazy
+        .controls
+        .iter()
+        .any(|c| holds_chosen(c, ancestors, chooser));
     let mut control = None;
-    if selected || lazy.controls.iter().any(|c| holds_selected(c, selection)) {
+    if chosen || holds {
         let built: Control = build(&lazy.fields)?;
         params.extend(built.params.iter().flatten().cloned());
         control = Some(built);
@@ -308,10 +429,11 @@ fn keep_control(
         let own: Option<Vec<Parameter>> = serde_json::from_str(raw.get())?;
         params.extend(own.into_iter().flatten());
     }
-    let children = keep_controls(lazy.controls, selection, params)?;
+    let children = keep_controls(&lazy.controls, ancestors, chooser, params)?;
+    ancestors.pop();
     Ok(control.map(|mut control| {
         control.controls = children;
-        if !selected {
+        if !chosen {
             // Kept only to hold a selected child.
             control
                 .unrecognized
@@ -322,25 +444,25 @@ fn keep_control(
 }
 
 fn keep_groups(
-    list: Vec<LazyGroup<'_>>,
-    selection: &HashSet<String>,
+    list: &[LazyGroup<'_>],
+    chooser: &Chooser<'_>,
     params: &mut Vec<Parameter>,
 ) -> serde_json::Result<Option<Vec<CatalogGroup>>> {
     let mut kept = Vec::new();
     for lazy in list {
-        kept.extend(keep_group(lazy, selection, params)?);
+        kept.extend(keep_group(lazy, chooser, params)?);
     }
     Ok((!kept.is_empty()).then_some(kept))
 }
 
 fn keep_group(
-    lazy: LazyGroup<'_>,
-    selection: &HashSet<String>,
+    lazy: &LazyGroup<'_>,
+    chooser: &Chooser<'_>,
     params: &mut Vec<Parameter>,
 ) -> serde_json::Result<Option<CatalogGroup>> {
     let mut group: CatalogGroup = build(&lazy.fields)?;
     params.extend(group.params.iter().flatten().cloned());
-    group.controls = keep_controls(lazy.controls, selection, params)?;
-    group.groups = keep_groups(lazy.groups, selection, params)?;
+    group.controls = keep_controls(&lazy.controls, &mut Vec::new(), chooser, params)?;
+    group.groups = keep_groups(&lazy.groups, chooser, params)?;
     Ok((group.controls.is_some() || group.groups.is_some()).then_some(group))
 }

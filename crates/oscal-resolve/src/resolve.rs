@@ -204,9 +204,12 @@ impl<'l> Resolver<'l> {
             // A JSON catalog is read as a tree of control ids first, and only the controls
             // the import keeps are built.
             let mut chosen = None;
-            if let Some(lazy) = std::str::from_utf8(&bytes).ok().and_then(crate::lazy::read) {
+            let text = std::str::from_utf8(&bytes).ok();
+            if let (Some(text), Some(chooser)) = (text, Chooser::new(import))
+                && let Some(lazy) = crate::lazy::read(text, &chooser)
+            {
                 let selection = choose(&lazy.listed(), warnings)?;
-                match lazy.filter(&selection) {
+                match lazy.finish(&chooser) {
                     Ok(kept) => return Ok(kept),
                     // Something does not fit the model: the full reading below says where.
                     Err(_) => chosen = Some(selection),
