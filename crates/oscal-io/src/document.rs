@@ -50,7 +50,7 @@ pub fn write_document_to(
 ) -> Result<()> {
     let failed = |e: std::io::Error| Error::io(Path::new("-"), "cannot write", e);
     match format {
-        Format::Json => json::to_writer(document, &mut *out)?,
+        Format::Json => json::document_to_writer(document, &mut *out)?,
         Format::Xml => out
             .write_all(xml::to_string(document)?.as_bytes())
             .map_err(failed)?,

@@ -169,6 +169,75 @@ pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Writes a document as [`to_vec`] does, to `out`. A catalog's groups are serialised side by
+/// side (rayon) and put in their place; anything else is written as it is serialised.
+pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> Result<()> {
+    let oscal_model::Model::Catalog(catalog) = &document.model else {
+        return to_writer(document, out);
+    };
+    let Some(groups) = catalog.groups.as_deref().filter(|g| g.len() > 1) else {
+        return to_writer(document, out);
+    };
+    let failed = |e: serde_json::Error| Error::NotOscal {
+        path: Default::default(),
+        reason: format!("cannot serialise: {e}"),
+    };
+    use rayon::prelude::*;
+    let groups: Vec<Vec<u8>> = groups
+        .par_iter()
+        .map(|group| serde_json::to_vec_pretty(group).map(|text| indented(&text, GROUP_INDENT)))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(failed)?;
+    // The rest of the document, with an empty list where the groups go.
+    let shell = Document {
+        schema: document.schema.clone(),
+        model: oscal_model::Model::Catalog(Box::new(oscal_model::Catalog {
+            uuid: catalog.uuid.clone(),
+            metadata: catalog.metadata.clone(),
+            params: catalog.params.clone(),
+            controls: catalog.controls.clone(),
+            groups: Some(Vec::new()),
+            back_matter: catalog.back_matter.clone(),
+            unrecognized: catalog.unrecognized.clone(),
+        })),
+    };
+    let text = serde_json::to_vec_pretty(&shell).map_err(failed)?;
+    // The catalog's own properties are the only ones at this depth, so this is its groups.
+    let empty = b"\n    \"groups\": []";
+    let Some(at) = memchr::memmem::find(&text, empty) else {
+        return to_writer(document, out);
+    };
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        out.write_all(&text[..at + empty.len() - 1])?;
+        for (i, group) in groups.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            out.write_all(GROUP_INDENT.as_bytes())?;
+            out.write_all(group)?;
+        }
+        out.write_all(b"\n    ]")?;
+        out.write_all(&text[at + empty.len()..])?;
+        out.write_all(b"\n")
+    };
+    write(out).map_err(|e| Error::io(Path::new("-"), "cannot write", e))
+}
+
+/// Where a catalog's groups sit in a pretty-printed document: document, catalog, list.
+const GROUP_INDENT: &str = "      ";
+
+/// Pretty-printed JSON moved right by `indent` on every line but the first (JSON text holds
+/// no raw line breaks but those of its layout).
+fn indented(text: &[u8], indent: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
+    let mut rest = text;
+    while let Some(at) = memchr::memchr(b'\n', rest) {
+        out.extend_from_slice(&rest[..=at]);
+        out.extend_from_slice(indent.as_bytes());
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// Writes a document as [`to_vec`] does, to `out` as it is serialised (buffered here: the
 /// serialiser writes in small pieces).
 pub fn to_writer<T: Serialize + ?Sized>(value: &T, out: &mut dyn std::io::Write) -> Result<()> {

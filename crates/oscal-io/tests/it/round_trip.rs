@@ -90,3 +90,26 @@ fn nist_json_documents_round_trip_through_yaml() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A document written to a stream (a catalog's groups serialised side by side) is byte for
+/// byte the document written whole: every NIST JSON document, and a catalog with a `$schema`.
+#[test]
+fn documents_written_to_a_stream_are_the_documents_written_whole() {
+    let files = files_with_extension(&fixtures().join("nist"), "json");
+    let mut catalogs = 0;
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        let mut doc = json::from_slice(file, &bytes).unwrap();
+        if let oscal_model::Model::Catalog(catalog) = &doc.model
+            && catalog.groups.as_ref().is_some_and(|g| g.len() > 1)
+        {
+            catalogs += 1;
+            doc.schema = Some("https://example.org/oscal_catalog_schema.json".into());
+        }
+        let whole = oscal_io::write_document(&doc, oscal_io::Format::Json).unwrap();
+        let mut streamed = Vec::new();
+        oscal_io::write_document_to(&doc, oscal_io::Format::Json, &mut streamed).unwrap();
+        assert!(whole == streamed, "{}", file.display());
+    }
+    assert!(catalogs >= 5, "{catalogs} catalogs with groups");
+}
