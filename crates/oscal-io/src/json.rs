@@ -185,7 +185,10 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
     use rayon::prelude::*;
     let groups: Vec<Vec<u8>> = groups
         .par_iter()
-        .map(|group| serde_json::to_vec_pretty(group).map(|text| indented(&text, GROUP_INDENT)))
+        .map(|group| {
+            let mut out = Indented(Vec::new());
+            serde_json::to_writer_pretty(&mut out, group).map(|()| out.0)
+        })
         .collect::<std::result::Result<_, _>>()
         .map_err(failed)?;
     // The rest of the document, with an empty list where the groups go.
@@ -224,18 +227,25 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
 /// Where a catalog's groups sit in a pretty-printed document: document, catalog, list.
 const GROUP_INDENT: &str = "      ";
 
-/// Pretty-printed JSON moved right by `indent` on every line but the first (JSON text holds
-/// no raw line breaks but those of its layout).
-fn indented(text: &[u8], indent: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() + text.len() / 8);
-    let mut rest = text;
-    while let Some(at) = memchr::memchr(b'\n', rest) {
-        out.extend_from_slice(&rest[..=at]);
-        out.extend_from_slice(indent.as_bytes());
-        rest = &rest[at + 1..];
+/// Pretty-printed JSON written into it is moved right by [`GROUP_INDENT`] on every line but
+/// the first (JSON text holds no raw line breaks but those of its layout).
+struct Indented(Vec<u8>);
+
+impl std::io::Write for Indented {
+    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
+        let len = buf.len();
+        while let Some(at) = memchr::memchr(b'\n', buf) {
+            self.0.extend_from_slice(&buf[..=at]);
+            self.0.extend_from_slice(GROUP_INDENT.as_bytes());
+            buf = &buf[at + 1..];
+        }
+        self.0.extend_from_slice(buf);
+        Ok(len)
     }
-    out.extend_from_slice(rest);
-    out
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes a document as [`to_vec`] does, to `out` as it is serialised (buffered here: the

@@ -21,7 +21,7 @@ use serde::de::{
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::resolve::{CONTAINER_MARK, Chooser, Selected, gather_loose_params};
+use crate::resolve::{CONTAINER_MARK, Chooser, DEFERRED_MARK, Selected, gather_loose_params};
 
 /// A property name, borrowed from the text unless it holds escapes.
 struct Key<'a>(Cow<'a, str>);
@@ -426,8 +426,15 @@ fn keep_control<'l>(
         params.extend(built.params.iter().flatten().cloned());
         control = Some(built);
     } else if let Some(raw) = field(&lazy.fields, "params") {
-        let own: Option<Vec<Parameter>> = serde_json::from_str(raw.get())?;
-        params.extend(own.into_iter().flatten());
+        // Parameters of a control left out stay loose, and are kept only if the result refers
+        // to them: carried as text until then.
+        let own: Option<Vec<&RawValue>> = serde_json::from_str(raw.get())?;
+        for raw in own.into_iter().flatten() {
+            params.push(match leading_id(raw.get()) {
+                Some(id) => deferred(id, raw),
+                None => serde_json::from_str(raw.get())?,
+            });
+        }
     }
     let children = keep_controls(&lazy.controls, ancestors, chooser, params)?;
     ancestors.pop();
@@ -441,6 +448,31 @@ fn keep_control<'l>(
         }
         control
     }))
+}
+
+/// The `id` of a JSON object whose first property it is (as in every catalog NIST publishes),
+/// read without going through the rest.
+fn leading_id(object: &str) -> Option<String> {
+    let rest = object.strip_prefix('{')?.trim_start();
+    let rest = rest.strip_prefix("\"id\"")?.trim_start();
+    let rest = rest.strip_prefix(':')?;
+    serde_json::Deserializer::from_str(rest)
+        .into_iter::<String>()
+        .next()?
+        .ok()
+}
+
+/// A parameter carried as its JSON text until wanted ([`crate::resolve::materialize`]).
+fn deferred(id: String, raw: &RawValue) -> Parameter {
+    let mut param = Parameter {
+        id: Some(id),
+        ..Parameter::default()
+    };
+    param.unrecognized.insert(
+        DEFERRED_MARK.into(),
+        serde_json::Value::String(raw.get().to_owned()),
+    );
+    param
 }
 
 fn keep_groups(
@@ -465,4 +497,19 @@ fn keep_group(
     group.controls = keep_controls(&lazy.controls, &mut Vec::new(), chooser, params)?;
     group.groups = keep_groups(&lazy.groups, chooser, params)?;
     Ok((group.controls.is_some() || group.groups.is_some()).then_some(group))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_id_is_read_without_the_rest() {
+        assert_eq!(
+            leading_id(r#"{ "id" : "ac-1_prm_\u0031", "label": {"broken"#).as_deref(),
+            Some("ac-1_prm_1")
+        );
+        assert_eq!(leading_id(r#"{"label": "x", "id": "y"}"#), None);
+        assert_eq!(leading_id(r#"{"id": 7}"#), None);
+    }
 }

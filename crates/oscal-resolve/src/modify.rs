@@ -27,7 +27,10 @@ pub(crate) fn modify(
             continue;
         };
         match find_param(catalog, param_id) {
-            Some(param) => set_parameter(param, setting),
+            Some(param) => {
+                crate::resolve::materialize(param, name)?;
+                set_parameter(param, setting);
+            }
             None => {
                 let message = format!(
                     "set-parameters names parameter {:?}, which the resolved catalog lacks",

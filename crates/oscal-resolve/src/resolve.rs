@@ -139,7 +139,7 @@ impl<'l> Resolver<'l> {
                 warnings,
             )?;
         }
-        Ok(self.finalize(location, profile, catalog, &sources))
+        self.finalize(location, profile, catalog, &sources)
     }
 
     /// Loads the document an import names, resolves it to a catalog and keeps what the import
@@ -316,7 +316,7 @@ impl<'l> Resolver<'l> {
         profile: &Profile,
         mut catalog: Catalog,
         sources: &[Option<BackMatter>],
-    ) -> Catalog {
+    ) -> Result<Catalog> {
         let mut metadata: Metadata = profile.metadata.clone();
         metadata.oscal_version = oscal_model::OSCAL_VERSION.to_owned();
         if let Some(when) = &self.options.last_modified {
@@ -348,7 +348,7 @@ impl<'l> Resolver<'l> {
         let loose = catalog.params.take();
         let mut found = References::of(&catalog);
         catalog.params = loose;
-        prune_loose_params(&mut catalog, found.params.clone());
+        prune_loose_params(&mut catalog, found.params.clone(), &location.to_string())?;
         if let Some(params) = &catalog.params {
             found.extend(References::of(params));
         }
@@ -380,7 +380,7 @@ impl<'l> Resolver<'l> {
                 ..BackMatter::default()
             });
         }
-        catalog
+        Ok(catalog)
     }
 }
 
@@ -713,9 +713,13 @@ pub(crate) fn gather_loose_params(result: &mut Catalog, everywhere: &[Parameter]
 
 /// Keeps the loose parameters that the rest of the catalog inserts or depends on (`wanted`),
 /// and those that kept loose parameters refer to in turn.
-fn prune_loose_params(catalog: &mut Catalog, mut wanted: HashSet<String>) {
+fn prune_loose_params(
+    catalog: &mut Catalog,
+    mut wanted: HashSet<String>,
+    name: &str,
+) -> Result<()> {
     let Some(loose) = catalog.params.take() else {
-        return;
+        return Ok(());
     };
     // A parameter that a control of the result defines is not loose (another import may have
     // left that control out and offered its parameter as loose).
@@ -724,18 +728,19 @@ fn prune_loose_params(catalog: &mut Catalog, mut wanted: HashSet<String>) {
         .flat_map(|c| c.params.iter().flatten())
         .filter_map(|p| p.id.clone())
         .collect();
-    let loose: Vec<Parameter> = loose
+    let mut loose: Vec<Parameter> = loose
         .into_iter()
         .filter(|p| p.id.as_ref().is_none_or(|id| !defined.contains(id)))
         .collect();
     let mut kept = vec![false; loose.len()];
     loop {
         let mut grew = false;
-        for (i, param) in loose.iter().enumerate() {
+        for (i, param) in loose.iter_mut().enumerate() {
             if !kept[i] && param.id.as_deref().is_some_and(|id| wanted.contains(id)) {
                 kept[i] = true;
                 grew = true;
-                wanted.extend(References::of(param).params);
+                materialize(param, name)?;
+                wanted.extend(References::of(&*param).params);
             }
         }
         if !grew {
@@ -750,6 +755,28 @@ fn prune_loose_params(catalog: &mut Catalog, mut wanted: HashSet<String>) {
         .map(|(p, _)| p)
         .collect();
     catalog.params = (!params.is_empty()).then_some(params);
+    Ok(())
+}
+
+/// Marks a parameter of an imported JSON catalog that is carried as its raw JSON text (the
+/// mark's value) until it is wanted: the parameters of the controls an import leaves out,
+/// which the result keeps only if it refers to them.
+pub(crate) const DEFERRED_MARK: &str = "\u{0}mim6-deferred";
+
+/// A parameter carried with [`DEFERRED_MARK`] turned into the whole parameter.
+pub(crate) fn materialize(param: &mut Parameter, name: &str) -> Result<()> {
+    let Some(serde_json::Value::String(raw)) = param.unrecognized.get(DEFERRED_MARK) else {
+        return Ok(());
+    };
+    *param = serde_json::from_str(raw).map_err(|e| Error::Directive {
+        profile: name.to_owned(),
+        pointer: String::new(),
+        message: format!(
+            "parameter {:?} of an imported catalog does not fit the model: {e}",
+            param.id.as_deref().unwrap_or("")
+        ),
+    })?;
+    Ok(())
 }
 
 /// Every parameter of a catalog, in document order: catalog, groups, controls.
