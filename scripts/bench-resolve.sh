@@ -40,7 +40,7 @@ PY
 (cd "$work" && "$venv/bin/trestle" init >/dev/null)
 
 cd "$work/a/b/c/d"
-hyperfine -N --warmup 1 --runs 5 --export-json "$work/result.json" \
+hyperfine -N --warmup 3 --runs 5 --export-json "$work/result.json" \
     -n mim6 "$mim6 resolve profile.json --root $work -o $work/mim6-out.json" \
     -n trestle "$venv/bin/python $work/trestle_resolve.py $work profile.json"
 python3 - "$work/result.json" <<'PY'
