@@ -258,18 +258,21 @@ pub fn ingest_into(
         ..Summary::default()
     };
     let mut done = 0;
-    // Reads a batch in parallel; the documents read, in path order, and the rejected noted.
-    let mut read = |batch: &[usize], summary: &mut Summary| -> Vec<link::Entry> {
-        let parsed: Vec<_> = batch
+    // Reads a batch in parallel: each document's outcome, in path order.
+    let parse_batch = |batch: &[usize]| -> Vec<(usize, Result<parse::Read, Rejection>)> {
+        batch
             .par_iter()
-            .map(|&i| {
-                let (path, root) = &files[i];
-                (path, root, parse::parse(path, options.max_bytes))
-            })
-            .collect();
+            .map(|&i| (i, parse::parse(&files[i].0, options.max_bytes)))
+            .collect()
+    };
+    // The documents a batch read, in path order, with the rejected noted.
+    let mut note = |parsed: Vec<(usize, Result<parse::Read, Rejection>)>,
+                    summary: &mut Summary|
+     -> Vec<link::Entry> {
         let mut entries = Vec::with_capacity(parsed.len());
-        for (path, root, result) in parsed {
+        for (i, result) in parsed {
             done += 1;
+            let (path, root) = &files[i];
             match result {
                 Ok(doc) => {
                     summary.bytes += doc.bytes;
@@ -291,8 +294,8 @@ pub fn ingest_into(
     let batch_size = options.batch.max(1);
     let mut facts = Facts::default();
     let (mut assessment_plans, mut unannounced) = (Vec::new(), Vec::new());
-    for batch in plans.chunks(batch_size) {
-        for entry in read(batch, &mut summary) {
+    pipelined(plans.chunks(batch_size), &parse_batch, |parsed| {
+        for entry in note(parsed, &mut summary) {
             match entry.doc.parsed {
                 parse::Parsed::Ssp { .. } => linker.add_ssp(entry, &mut facts),
                 parse::Parsed::Ap { .. } => assessment_plans.push(entry),
@@ -300,8 +303,8 @@ pub fn ingest_into(
                 parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => unannounced.push(entry),
             }
         }
-        sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
-    }
+        sink(std::mem::take(&mut facts)).map_err(Error::Sink)
+    })?;
     for entry in &assessment_plans {
         linker.add_ap(entry, &mut facts);
     }
@@ -309,8 +312,8 @@ pub fn ingest_into(
         linker.add_result(entry, &mut facts);
     }
     sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
-    for batch in results.chunks(batch_size) {
-        for entry in read(batch, &mut summary) {
+    pipelined(results.chunks(batch_size), &parse_batch, |parsed| {
+        for entry in note(parsed, &mut summary) {
             match entry.doc.parsed {
                 parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => {
                     linker.add_result(entry, &mut facts);
@@ -327,8 +330,8 @@ pub fn ingest_into(
                 }),
             }
         }
-        sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
-    }
+        sink(std::mem::take(&mut facts)).map_err(Error::Sink)
+    })?;
     summary.rejected.append(&mut linker.rejected);
     summary.rejected.sort();
     summary.warnings = misses
@@ -337,6 +340,29 @@ pub fn ingest_into(
         .chain(linker.warnings)
         .collect();
     Ok(summary)
+}
+
+/// Reads batch after batch with `read` (on the rayon pool) and hands each to `take` (on this
+/// thread) in order, reading the next batch while the last one is being taken.
+fn pipelined<'b, T: Send>(
+    mut batches: impl Iterator<Item = &'b [usize]>,
+    read: &(dyn Fn(&[usize]) -> T + Sync),
+    mut take: impl FnMut(T) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let Some(first) = batches.next() else {
+        return Ok(());
+    };
+    let mut pending = read(first);
+    for batch in batches {
+        let mut next = None;
+        let taken = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| next = Some(read(batch)));
+            take(pending)
+        });
+        taken?;
+        pending = next.expect("the scope waits for the batch it read");
+    }
+    take(pending)
 }
 
 /// Ingests the documents under `options.inputs` and keeps every fact row (see [`ingest_into`]
