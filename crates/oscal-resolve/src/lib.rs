@@ -7,6 +7,13 @@
 //! back-matter resources (`#uuid` → rlink), and an [`HrefMap`] that redirects hrefs to local
 //! copies.
 //!
+//! An imported JSON catalog is read as a tree of control ids with the rest of each control left
+//! as raw JSON text; only the controls an import keeps are built into the model (each group on
+//! the rayon pool as soon as it is read), and the parameters of the controls it leaves out are
+//! built only if the result refers to them. A property of a left-out control is therefore
+//! checked as JSON, not against the model; a kept control that does not fit the model makes the
+//! catalog be read in full, which reports where. XML and YAML catalogs are read in full.
+//!
 //! ```no_run
 //! use std::path::PathBuf;
 //! use oscal_resolve::{FileLoader, Location, Options, Resolver};
