@@ -37,18 +37,10 @@ const XFAIL: &[(&str, &str)] = &[
     (
         "req-structure-asis1.xml",
         "NIST's expected output drops the group parameters param-A.a and param-A.b although the \
-         kept controls a1 and a2 insert them, leaving dangling inserts; mim6 floats them to the \
-         catalog, as NIST's req-loose-params1 and req-loose-params2 expect",
-    ),
-    (
-        "req-structure-asis2.xml",
-        "the same dropped group parameters as req-structure-asis1",
-    ),
-    (
-        "req-structure-asis1.xml",
-        "NIST's expected output drops the group parameters param-A.a and param-A.b although the \
-         kept controls a1 and a2 insert them; the specification (req-loose-param) keeps referenced \
-         loose parameters, as a list under the catalog (id-structure-as-is-list-2)",
+         kept controls a1 and a2 insert them, leaving dangling inserts; the specification \
+         (req-loose-param) keeps referenced loose parameters, as a list under the catalog \
+         (id-structure-as-is-list-2), and mim6 floats them there, as NIST's req-loose-params1 \
+         and req-loose-params2 expect",
     ),
     (
         "req-structure-asis2.xml",
