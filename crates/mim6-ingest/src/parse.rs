@@ -88,14 +88,35 @@ pub(crate) struct Read {
     pub(crate) bytes: u64,
 }
 
+/// A buffer kept beyond this size after a document is given back, not reused.
+const KEPT_BUFFER: usize = 16 * 1024 * 1024;
+
+thread_local! {
+    /// Each thread reads its documents into one buffer, grown to the largest it has read.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Reads, projects and checks `path`.
 pub(crate) fn parse(path: &Path, max_bytes: u64) -> Result<Read, Rejection> {
+    BUFFER.with(|buffer| {
+        let mut bytes = buffer.take();
+        let read = oscal_io::read_file_into(path, max_bytes, &mut bytes)
+            .map_err(|e| whole(path, &e))
+            .and_then(|()| project(path, &bytes));
+        if bytes.capacity() <= KEPT_BUFFER {
+            buffer.replace(bytes);
+        }
+        read
+    })
+}
+
+/// Projects and checks the document `bytes` read from `path`.
+fn project(path: &Path, bytes: &[u8]) -> Result<Read, Rejection> {
     let reject = |location: String, reason: String| Rejection {
         path: path.to_owned(),
         location,
         reason,
     };
-    let bytes = oscal_io::read_file(path, max_bytes).map_err(|e| whole(path, &e))?;
     let format = oscal_io::detect_format(path, &bytes).map_err(|e| whole(path, &e))?;
     let size = bytes.len() as u64;
     let parsed = match format {

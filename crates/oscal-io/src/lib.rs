@@ -39,4 +39,4 @@ pub use atomic::{FolderLock, StagedDir, safe_file_name, write_atomic, write_atom
 pub use document::{detect_format, read_document, read_value, write_document, write_document_to};
 pub use error::{Error, Result};
 pub use format::{Format, decode_text, sniff_json_model, sniff_model};
-pub use read::{DEFAULT_MAX_BYTES, read_file};
+pub use read::{DEFAULT_MAX_BYTES, read_file, read_file_into};

@@ -14,6 +14,15 @@ pub const DEFAULT_MAX_BYTES: u64 = 128 * 1024 * 1024;
 /// The size is checked before reading and again while reading, so a file that grows (or a
 /// pipe, whose size is unknown) cannot slip past the limit.
 pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    read_file_into(path, max_bytes, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads a whole file into `bytes` (cleared first, its allocation reused), with the checks of
+/// [`read_file`]: for a reader that reads many files one after another.
+pub fn read_file_into(path: &Path, max_bytes: u64, bytes: &mut Vec<u8>) -> Result<()> {
+    bytes.clear();
     let file = File::open(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let declared = file
         .metadata()
@@ -26,9 +35,9 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
             limit: max_bytes,
         });
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(declared).unwrap_or(0));
+    bytes.reserve(usize::try_from(declared).unwrap_or(0));
     file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
+        .read_to_end(bytes)
         .map_err(|e| Error::io(path, "cannot read", e))?;
     if bytes.len() as u64 > max_bytes {
         return Err(Error::TooLarge {
@@ -37,5 +46,5 @@ pub fn read_file(path: &Path, max_bytes: u64) -> Result<Vec<u8>> {
             limit: max_bytes,
         });
     }
-    Ok(bytes)
+    Ok(())
 }
