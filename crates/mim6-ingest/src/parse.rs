@@ -117,14 +117,14 @@ fn project(path: &Path, bytes: &[u8]) -> Result<Read, Rejection> {
         location,
         reason,
     };
-    let format = oscal_io::detect_format(path, &bytes).map_err(|e| whole(path, &e))?;
+    let format = oscal_io::detect_format(path, bytes).map_err(|e| whole(path, &e))?;
     let size = bytes.len() as u64;
     let parsed = match format {
         Format::Json => {
-            if let Some(model) = oscal_io::sniff_json_model(&bytes) {
+            if let Some(model) = oscal_io::sniff_json_model(bytes) {
                 not_ingested(model.root_key()).map_err(|reason| reject(String::new(), reason))?;
             }
-            let text = oscal_io::decode_text(path, &bytes).map_err(|e| whole(path, &e))?;
+            let text = oscal_io::decode_text(path, bytes).map_err(|e| whole(path, &e))?;
             // The fast path does not track where it is; only a failure is parsed again to
             // say where it went wrong.
             let root: Root<'_> = match serde_json::from_str(text) {
@@ -147,7 +147,7 @@ fn project(path: &Path, bytes: &[u8]) -> Result<Read, Rejection> {
             build(path, &root)?
         }
         Format::Xml | Format::Yaml => {
-            let (_, value) = oscal_io::read_value(path, &bytes).map_err(|e| whole(path, &e))?;
+            let (_, value) = oscal_io::read_value(path, bytes).map_err(|e| whole(path, &e))?;
             if let Some(key) = value
                 .as_object()
                 .and_then(|o| o.keys().find(|k| *k != "$schema"))
@@ -161,12 +161,12 @@ fn project(path: &Path, bytes: &[u8]) -> Result<Read, Rejection> {
                         unreachable!("the same value read twice gives the same outcome")
                     };
                     let location =
-                        xml_location(format, &bytes, oscal_io::json::pointer_of(err.path()));
+                        xml_location(format, bytes, oscal_io::json::pointer_of(err.path()));
                     return Err(reject(location, err.into_inner().to_string()));
                 }
             };
             build(path, &root).map_err(|mut rejection| {
-                rejection.location = xml_location(format, &bytes, rejection.location);
+                rejection.location = xml_location(format, bytes, rejection.location);
                 rejection
             })?
         }
