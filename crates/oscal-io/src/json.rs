@@ -186,8 +186,10 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
     let groups: Vec<Vec<u8>> = groups
         .par_iter()
         .map(|group| {
-            let mut out = Indented(Vec::new());
-            serde_json::to_writer_pretty(&mut out, group).map(|()| out.0)
+            let mut out = Vec::new();
+            let formatter = Nested::at(GROUP_LEVEL);
+            let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+            group.serialize(&mut serializer).map(|()| out)
         })
         .collect::<std::result::Result<_, _>>()
         .map_err(failed)?;
@@ -214,7 +216,7 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
         out.write_all(&text[..at + empty.len() - 1])?;
         for (i, group) in groups.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            out.write_all(GROUP_INDENT.as_bytes())?;
+            Nested::at(GROUP_LEVEL).indent(out)?;
             out.write_all(group)?;
         }
         out.write_all(b"\n    ]")?;
@@ -224,26 +226,94 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
     write(out).map_err(|e| Error::io(Path::new("-"), "cannot write", e))
 }
 
-/// Where a catalog's groups sit in a pretty-printed document: document, catalog, list.
-const GROUP_INDENT: &str = "      ";
+/// How deep a catalog's groups sit in a pretty-printed document: document, catalog, list.
+const GROUP_LEVEL: usize = 3;
 
-/// Pretty-printed JSON written into it is moved right by [`GROUP_INDENT`] on every line but
-/// the first (JSON text holds no raw line breaks but those of its layout).
-struct Indented(Vec<u8>);
+/// serde_json's pretty layout (two spaces a level) for a value that sits `level` levels deep.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
 
-impl std::io::Write for Indented {
-    fn write(&mut self, mut buf: &[u8]) -> std::io::Result<usize> {
-        let len = buf.len();
-        while let Some(at) = memchr::memchr(b'\n', buf) {
-            self.0.extend_from_slice(&buf[..=at]);
-            self.0.extend_from_slice(GROUP_INDENT.as_bytes());
-            buf = &buf[at + 1..];
+impl Nested {
+    fn at(level: usize) -> Nested {
+        Nested {
+            level,
+            has_value: false,
         }
-        self.0.extend_from_slice(buf);
-        Ok(len)
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn indent<W: ?Sized + std::io::Write>(&self, out: &mut W) -> std::io::Result<()> {
+        for _ in 0..self.level {
+            out.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            out.write_all(b"\n")?;
+            self.indent(out)?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(out)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        out.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            out.write_all(b"\n")?;
+            self.indent(out)?;
+        }
+        out.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(out)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+    ) -> std::io::Result<()> {
+        out.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
         Ok(())
     }
 }
