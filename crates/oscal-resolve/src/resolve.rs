@@ -7,6 +7,7 @@ use oscal_model::{
     BackMatter, Catalog, CatalogGroup, Control, ControlCommonSelectControlById, Document, Import,
     Link, Metadata, Model, Parameter, Profile, Property, Resource,
 };
+use rayon::prelude::*;
 
 use crate::loader::{HrefMap, Loader, Location};
 use crate::modify::modify;
@@ -346,7 +347,17 @@ impl<'l> Resolver<'l> {
         // catalogs and the profile, in the order they appear there).
         catalog.back_matter = None;
         let loose = catalog.params.take();
+        // Groups are walked side by side.
+        let groups = catalog.groups.take();
         let mut found = References::of(&catalog);
+        let in_groups: Vec<References> = groups
+            .as_deref()
+            .unwrap_or(&[])
+            .par_iter()
+            .map(References::of)
+            .collect();
+        in_groups.into_iter().for_each(|other| found.extend(other));
+        catalog.groups = groups;
         catalog.params = loose;
         prune_loose_params(&mut catalog, found.params.clone(), &location.to_string())?;
         if let Some(params) = &catalog.params {
