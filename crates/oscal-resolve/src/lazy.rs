@@ -21,7 +21,10 @@ use serde::de::{
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-use crate::resolve::{CONTAINER_MARK, Chooser, DEFERRED_MARK, Selected, gather_loose_params};
+use crate::resolve::{
+    CONTAINER_MARK, Chooser, ControlNode, DEFERRED_MARK, GroupNode, Selected, gather_loose_params,
+    listing,
+};
 
 /// A property name, borrowed from the text unless it holds escapes.
 struct Key<'a>(Cow<'a, str>);
@@ -321,35 +324,33 @@ impl<'de> Deserialize<'de> for LazyControl<'de> {
     }
 }
 
+impl ControlNode for LazyControl<'_> {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn children(&self) -> &[Self] {
+        &self.controls
+    }
+}
+
+impl<'a> GroupNode for LazyGroup<'a> {
+    type Control = LazyControl<'a>;
+
+    fn controls(&self) -> &[LazyControl<'a>] {
+        &self.controls
+    }
+
+    fn groups(&self) -> &[Self] {
+        &self.groups
+    }
+}
+
 impl LazyCatalog<'_> {
     /// Every control in document order with its ancestors, as [`crate::resolve`] selects
     /// from.
     pub(crate) fn listed(&self) -> Vec<Selected<'_>> {
-        fn walk<'c>(
-            controls: &'c [LazyControl<'_>],
-            ancestors: &mut Vec<&'c str>,
-            out: &mut Vec<Selected<'c>>,
-        ) {
-            for control in controls {
-                out.push(Selected {
-                    id: &control.id,
-                    ancestors: ancestors.clone(),
-                });
-                ancestors.push(&control.id);
-                walk(&control.controls, ancestors, out);
-                ancestors.pop();
-            }
-        }
-        fn walk_groups<'c>(list: &'c [LazyGroup<'_>], out: &mut Vec<Selected<'c>>) {
-            for group in list {
-                walk(&group.controls, &mut Vec::new(), out);
-                walk_groups(&group.groups, out);
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.controls, &mut Vec::new(), &mut out);
-        walk_groups(&self.groups, &mut out);
-        out
+        listing(&self.controls, &self.groups)
     }
 
     /// The catalog keeping what `chooser` keeps, exactly as [`crate::resolve`]'s filter

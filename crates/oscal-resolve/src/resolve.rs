@@ -395,43 +395,80 @@ impl<'l> Resolver<'l> {
     }
 }
 
-/// All controls of a catalog in document order, with their ancestor controls.
-fn listed(catalog: &Catalog) -> Vec<Selected<'_>> {
-    fn walk<'c>(
-        controls: &'c [Control],
+/// A control as selection sees it, built or still raw JSON: its id and child controls.
+pub(crate) trait ControlNode: Sized {
+    fn id(&self) -> &str;
+    fn children(&self) -> &[Self];
+}
+
+/// A group as selection sees it, built or still raw JSON: its controls and subgroups.
+pub(crate) trait GroupNode: Sized {
+    type Control: ControlNode;
+    fn controls(&self) -> &[Self::Control];
+    fn groups(&self) -> &[Self];
+}
+
+impl ControlNode for Control {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn children(&self) -> &[Control] {
+        self.controls.as_deref().unwrap_or(&[])
+    }
+}
+
+impl GroupNode for CatalogGroup {
+    type Control = Control;
+
+    fn controls(&self) -> &[Control] {
+        self.controls.as_deref().unwrap_or(&[])
+    }
+
+    fn groups(&self) -> &[CatalogGroup] {
+        self.groups.as_deref().unwrap_or(&[])
+    }
+}
+
+/// All controls of a catalog (its own `controls`, then its `groups`) in document order, with
+/// their ancestor controls.
+pub(crate) fn listing<'c, G: GroupNode>(
+    controls: &'c [G::Control],
+    groups: &'c [G],
+) -> Vec<Selected<'c>> {
+    fn walk<'c, C: ControlNode>(
+        controls: &'c [C],
         ancestors: &mut Vec<&'c str>,
         out: &mut Vec<Selected<'c>>,
     ) {
         for control in controls {
             out.push(Selected {
-                id: &control.id,
+                id: control.id(),
                 ancestors: ancestors.clone(),
             });
-            if let Some(children) = &control.controls {
-                ancestors.push(&control.id);
-                walk(children, ancestors, out);
-                ancestors.pop();
-            }
+            ancestors.push(control.id());
+            walk(control.children(), ancestors, out);
+            ancestors.pop();
         }
     }
-    fn walk_groups<'c>(list: &'c [CatalogGroup], out: &mut Vec<Selected<'c>>) {
+    fn walk_groups<'c, G: GroupNode>(list: &'c [G], out: &mut Vec<Selected<'c>>) {
         for group in list {
-            walk(
-                group.controls.as_deref().unwrap_or(&[]),
-                &mut Vec::new(),
-                out,
-            );
-            walk_groups(group.groups.as_deref().unwrap_or(&[]), out);
+            walk(group.controls(), &mut Vec::new(), out);
+            walk_groups(group.groups(), out);
         }
     }
     let mut out = Vec::new();
-    walk(
-        catalog.controls.as_deref().unwrap_or(&[]),
-        &mut Vec::new(),
-        &mut out,
-    );
-    walk_groups(catalog.groups.as_deref().unwrap_or(&[]), &mut out);
+    walk(controls, &mut Vec::new(), &mut out);
+    walk_groups(groups, &mut out);
     out
+}
+
+/// All controls of a catalog in document order, with their ancestor controls.
+fn listed(catalog: &Catalog) -> Vec<Selected<'_>> {
+    listing::<CatalogGroup>(
+        catalog.controls.as_deref().unwrap_or(&[]),
+        catalog.groups.as_deref().unwrap_or(&[]),
+    )
 }
 
 /// All controls of a catalog in document order.
