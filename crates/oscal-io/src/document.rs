@@ -48,17 +48,15 @@ pub fn write_document_to(
     format: Format,
     out: &mut dyn std::io::Write,
 ) -> Result<()> {
-    let failed = |e: std::io::Error| Error::io(Path::new("-"), "cannot write", e);
     match format {
-        Format::Json => json::document_to_writer(document, &mut *out)?,
+        Format::Json => json::document_to_writer(document, &mut *out),
         Format::Xml => out
             .write_all(xml::to_string(document)?.as_bytes())
-            .map_err(failed)?,
+            .map_err(json::unwritable),
         Format::Yaml => out
             .write_all(yaml::to_string(document)?.as_bytes())
-            .map_err(failed)?,
+            .map_err(json::unwritable),
     }
-    Ok(())
 }
 
 /// Writes a document in `format`.

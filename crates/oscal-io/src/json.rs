@@ -161,10 +161,7 @@ pub fn model_of(path: &Path, value: &Value) -> Result<ModelKind> {
 
 /// Writes a document as pretty-printed JSON (two-space indent, trailing newline).
 pub fn to_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(value).map_err(|e| Error::NotOscal {
-        path: Default::default(),
-        reason: format!("cannot serialise: {e}"),
-    })?;
+    let mut out = serde_json::to_vec_pretty(value).map_err(|e| unserialisable(&e))?;
     out.push(b'\n');
     Ok(out)
 }
@@ -178,10 +175,6 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
     let Some(groups) = catalog.groups.as_deref().filter(|g| g.len() > 1) else {
         return to_writer(document, out);
     };
-    let failed = |e: serde_json::Error| Error::NotOscal {
-        path: Default::default(),
-        reason: format!("cannot serialise: {e}"),
-    };
     use rayon::prelude::*;
     let groups: Vec<Vec<u8>> = groups
         .par_iter()
@@ -192,7 +185,7 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
             group.serialize(&mut serializer).map(|()| out)
         })
         .collect::<std::result::Result<_, _>>()
-        .map_err(failed)?;
+        .map_err(|e| unserialisable(&e))?;
     // The rest of the document, with an empty list where the groups go.
     let shell = Document {
         schema: document.schema.clone(),
@@ -206,7 +199,7 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
             unrecognized: catalog.unrecognized.clone(),
         })),
     };
-    let text = serde_json::to_vec_pretty(&shell).map_err(failed)?;
+    let text = serde_json::to_vec_pretty(&shell).map_err(|e| unserialisable(&e))?;
     // The catalog's own properties are the only ones at this depth, so this is its groups.
     let empty = b"\n    \"groups\": []";
     let Some(at) = memchr::memmem::find(&text, empty) else {
@@ -223,7 +216,20 @@ pub fn document_to_writer(document: &Document, out: &mut dyn std::io::Write) -> 
         out.write_all(&text[at + empty.len()..])?;
         out.write_all(b"\n")
     };
-    write(out).map_err(|e| Error::io(Path::new("-"), "cannot write", e))
+    write(out).map_err(unwritable)
+}
+
+/// A value serde_json cannot serialise.
+fn unserialisable(e: &serde_json::Error) -> Error {
+    Error::NotOscal {
+        path: Default::default(),
+        reason: format!("cannot serialise: {e}"),
+    }
+}
+
+/// A writer that failed; the writer has no path of its own.
+pub(crate) fn unwritable(e: std::io::Error) -> Error {
+    Error::io(Path::new("-"), "cannot write", e)
 }
 
 /// How deep a catalog's groups sit in a pretty-printed document: document, catalog, list.
@@ -249,22 +255,50 @@ impl Nested {
         }
         Ok(())
     }
-}
 
-impl serde_json::ser::Formatter for Nested {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+    /// `[` or `{`: one level deeper.
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        mark: &[u8],
+    ) -> std::io::Result<()> {
         self.level += 1;
         self.has_value = false;
-        out.write_all(b"[")
+        out.write_all(mark)
     }
 
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+    /// `]` or `}`: on a line of its own unless the list or object was empty.
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        mark: &[u8],
+    ) -> std::io::Result<()> {
         self.level -= 1;
         if self.has_value {
             out.write_all(b"\n")?;
             self.indent(out)?;
         }
-        out.write_all(b"]")
+        out.write_all(mark)
+    }
+
+    /// An item or a key: on a new line, after a comma unless it is the first.
+    fn next<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(out)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.open(out, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
+        self.close(out, b"]")
     }
 
     fn begin_array_value<W: ?Sized + std::io::Write>(
@@ -272,8 +306,7 @@ impl serde_json::ser::Formatter for Nested {
         out: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(out)
+        self.next(out, first)
     }
 
     fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
@@ -282,18 +315,11 @@ impl serde_json::ser::Formatter for Nested {
     }
 
     fn begin_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        out.write_all(b"{")
+        self.open(out, b"{")
     }
 
     fn end_object<W: ?Sized + std::io::Write>(&mut self, out: &mut W) -> std::io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            out.write_all(b"\n")?;
-            self.indent(out)?;
-        }
-        out.write_all(b"}")
+        self.close(out, b"}")
     }
 
     fn begin_object_key<W: ?Sized + std::io::Write>(
@@ -301,8 +327,7 @@ impl serde_json::ser::Formatter for Nested {
         out: &mut W,
         first: bool,
     ) -> std::io::Result<()> {
-        out.write_all(if first { b"\n" } else { b",\n" })?;
-        self.indent(out)
+        self.next(out, first)
     }
 
     fn begin_object_value<W: ?Sized + std::io::Write>(
@@ -324,16 +349,13 @@ pub fn to_writer<T: Serialize + ?Sized>(value: &T, out: &mut dyn std::io::Write)
     use std::io::Write;
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
     serde_json::to_writer_pretty(&mut buffered, value).map_err(|e| match e.io_error_kind() {
-        Some(_) => Error::io(Path::new("-"), "cannot write", std::io::Error::other(e)),
-        None => Error::NotOscal {
-            path: Default::default(),
-            reason: format!("cannot serialise: {e}"),
-        },
+        Some(_) => unwritable(std::io::Error::other(e)),
+        None => unserialisable(&e),
     })?;
     buffered
         .write_all(b"\n")
         .and_then(|()| buffered.flush())
-        .map_err(|e| Error::io(Path::new("-"), "cannot write", e))
+        .map_err(unwritable)
 }
 
 fn kind_of(value: &Value) -> &'static str {
