@@ -10,10 +10,17 @@ For every assembly and field definition (global or inline) the output records wh
 JSON forms need: flags (XML attributes, JSON properties) with their datatypes, the model's
 children in order with their XML element name, JSON property name, cardinality, `group-as`
 wrapping and markup handling, and a field's JSON value key. Nothing here is hand-maintained.
+
+The JSON schema (oscal-schemas/json/oscal_complete_schema.json), from which the typed model is
+generated, adds what a JSON object of each definition looks like there: the order of its
+properties (a choice can put them in another order than the XML elements) and which of them
+are required (in every branch of a choice), so that XML can be written as JSON text directly,
+as the model would write it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -23,6 +30,7 @@ import xml.etree.ElementTree as ET
 ROOT = Path(__file__).resolve().parent.parent
 METASCHEMA = ROOT / "oscal-schemas" / "metaschema"
 OUTPUT = ROOT / "crates" / "oscal-io" / "src" / "xml" / "binding.rs"
+JSON_SCHEMA = ROOT / "oscal-schemas" / "json" / "oscal_complete_schema.json"
 NS = "{http://csrc.nist.gov/ns/oscal/metaschema/1.0}"
 
 VALUE_TYPES = {
@@ -67,6 +75,17 @@ class Def:
     children: list[dict] = field(default_factory=list)
     value: str = "String"
     value_key: str | None = None
+    # Filled from the JSON schema: bit i set when member i (flags, then children or the value
+    # key) is required; the JSON rank of each member when it is not its index.
+    required: int = 0
+    json_order: list[int] = field(default_factory=list)
+
+    def members(self) -> list[str]:
+        """JSON property names of an object of this definition: flags, then children or value."""
+        names = [name for name, _ in self.flags]
+        if self.kind == "Assembly":
+            return names + [c["json"] for c in self.children]
+        return names + [self.value_key] if self.flags else []
 
 
 class Generator:
@@ -192,6 +211,88 @@ class Generator:
                 if tag == "define-assembly" and element.findtext(f"{NS}root-name"):
                     self.definition(module.short_name, element)
 
+    def json_shape(self) -> None:
+        """Property order and required properties of each definition's JSON object."""
+        schema = json.loads(JSON_SCHEMA.read_text(encoding="utf-8"))
+        definitions = schema["definitions"]
+
+        def resolve(node: dict) -> dict:
+            while "$ref" in node:
+                node = definitions[node["$ref"].rsplit("/", 1)[-1]]
+            return node
+
+        def item(node: dict) -> dict:
+            """The object a property holds, through arrays and singleton-or-array choices."""
+            node = resolve(node)
+            if node.get("type") == "array":
+                return item(node["items"])
+            if "anyOf" in node and node.get("type") != "object":
+                for branch in node["anyOf"]:
+                    if resolve(branch).get("type") == "array":
+                        return item(resolve(branch)["items"])
+                return resolve(node["anyOf"][0])
+            return node
+
+        def branches(node: dict) -> list[dict]:
+            node = resolve(node)
+            return [resolve(b) for b in node.get("anyOf", [node])]
+
+        def properties(node: dict) -> list[str]:
+            names: list[str] = []
+            for branch in branches(node):
+                for name in branch.get("properties", {}):
+                    if name not in names:
+                        names.append(name)
+            return names
+
+        def required(node: dict) -> set[str]:
+            found: set[str] | None = None
+            all_branches = branches(node)
+            for branch in all_branches:
+                here = set(branch.get("required", []))
+                found = here if found is None else found & here
+            return {
+                name
+                for name in found or set()
+                if all(name in b.get("properties", {}) for b in all_branches)
+            }
+
+        nodes: dict[int, dict] = {}
+
+        def walk(d: Def, node: dict) -> None:
+            if d.index in nodes:
+                return
+            nodes[d.index] = node
+            if d.kind != "Assembly":
+                return
+            props = {}
+            for branch in branches(node):
+                for name, sub in branch.get("properties", {}).items():
+                    props.setdefault(name, sub)
+            for c in d.children:
+                if c["json"] in props:
+                    walk(self.defs[c["def"]], item(props[c["json"]]))
+
+        roots = {}
+        for branch in schema["oneOf"]:
+            roots.update(branch["properties"])
+        for d in self.defs:
+            if d.root_name:
+                walk(d, item(roots[d.root_name]))
+        for d in self.defs:
+            node = nodes.get(d.index)
+            members = d.members()
+            assert len(members) <= 64, d.name
+            if node is None or not members:
+                continue
+            order = properties(node)
+            needed = required(node)
+            d.required = sum(1 << i for i, name in enumerate(members) if name in needed)
+            ranks = [order.index(name) if name in order else len(order) + i for i, name in enumerate(members)]
+            # A property the JSON schema does not list keeps its place after the listed ones.
+            if ranks != sorted(ranks):
+                d.json_order = [sorted(ranks).index(r) for r in ranks]
+
     def emit(self) -> str:
         def opt(value: str | None) -> str:
             return f'Some("{value}")' if value else "None"
@@ -221,7 +322,8 @@ class Generator:
                 f'    // {d.index}: {d.name}\n'
                 f'    Def {{ kind: Kind::{d.kind}, root: {opt(d.root_name)}, '
                 f"flags: &[{flags}], children: &[{children}], value: ValueType::{d.value}, "
-                f"value_key: {opt(d.value_key)} }},"
+                f"value_key: {opt(d.value_key)}, required: {d.required:#x}, "
+                f"json_order: &[{', '.join(map(str, d.json_order))}] }},"
             )
         out.append("];")
         out.append("")
@@ -231,6 +333,7 @@ class Generator:
 def main() -> int:
     generator = Generator()
     generator.run()
+    generator.json_shape()
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     OUTPUT.write_text(generator.emit(), encoding="utf-8")
     print(f"wrote {len(generator.defs)} definitions to {OUTPUT.relative_to(ROOT)}")

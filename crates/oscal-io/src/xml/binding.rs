@@ -62,6 +62,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 1: metadata
     Def {
@@ -207,6 +209,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1d,
+        json_order: &[],
     },
     // 2: title
     Def {
@@ -216,6 +220,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 3: published
     Def {
@@ -225,6 +231,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 4: last-modified
     Def {
@@ -234,6 +242,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 5: version
     Def {
@@ -243,6 +253,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 6: oscal-version
     Def {
@@ -252,6 +264,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 7: revision
     Def {
@@ -334,6 +348,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x8,
+        json_order: &[],
     },
     // 8: title
     Def {
@@ -343,6 +359,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 9: property
     Def {
@@ -367,6 +385,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x9,
+        json_order: &[],
     },
     // 10: remarks
     Def {
@@ -376,6 +396,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 11: link
     Def {
@@ -398,6 +420,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 12: text
     Def {
@@ -407,6 +431,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 13: document-id
     Def {
@@ -416,6 +442,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("identifier"),
+        required: 0x2,
+        json_order: &[],
     },
     // 14: role
     Def {
@@ -480,6 +508,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 15: title
     Def {
@@ -489,6 +519,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 16: short-name
     Def {
@@ -498,6 +530,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 17: description
     Def {
@@ -507,6 +541,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 18: location
     Def {
@@ -589,6 +625,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 19: title
     Def {
@@ -598,6 +636,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 20: address
     Def {
@@ -653,6 +693,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 21: addr-line
     Def {
@@ -662,6 +704,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 22: city
     Def {
@@ -671,6 +715,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 23: state
     Def {
@@ -680,6 +726,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 24: postal-code
     Def {
@@ -689,6 +737,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 25: country
     Def {
@@ -698,6 +748,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 26: email-address
     Def {
@@ -707,6 +759,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 27: telephone-number
     Def {
@@ -716,6 +770,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("number"),
+        required: 0x2,
+        json_order: &[],
     },
     // 28: url
     Def {
@@ -725,6 +781,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 29: party
     Def {
@@ -834,6 +892,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11],
     },
     // 30: name
     Def {
@@ -843,6 +903,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 31: short-name
     Def {
@@ -852,6 +914,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 32: external-id
     Def {
@@ -861,6 +925,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("id"),
+        required: 0x3,
+        json_order: &[],
     },
     // 33: location-uuid
     Def {
@@ -870,6 +936,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 34: member-of-organization
     Def {
@@ -879,6 +947,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 35: responsible-party
     Def {
@@ -925,6 +995,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 36: party-uuid
     Def {
@@ -934,6 +1006,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 37: action
     Def {
@@ -985,6 +1059,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xd,
+        json_order: &[],
     },
     // 38: parameter
     Def {
@@ -1080,6 +1156,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 10],
     },
     // 39: label
     Def {
@@ -1089,6 +1167,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 40: usage
     Def {
@@ -1098,6 +1178,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 41: parameter-constraint
     Def {
@@ -1126,6 +1208,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 42: description
     Def {
@@ -1135,6 +1219,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 43: test
     Def {
@@ -1163,6 +1249,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 44: expression
     Def {
@@ -1172,6 +1260,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 45: parameter-guideline
     Def {
@@ -1189,6 +1279,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 46: prose
     Def {
@@ -1198,6 +1290,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 47: parameter-value
     Def {
@@ -1207,6 +1301,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 48: parameter-selection
     Def {
@@ -1224,6 +1320,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 49: choice
     Def {
@@ -1233,6 +1331,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: Some("value"),
+        required: 0x0,
+        json_order: &[],
     },
     // 50: control
     Def {
@@ -1297,6 +1397,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 51: title
     Def {
@@ -1306,6 +1408,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 52: part
     Def {
@@ -1366,6 +1470,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x2,
+        json_order: &[],
     },
     // 53: title
     Def {
@@ -1375,6 +1481,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 54: prose
     Def {
@@ -1384,6 +1492,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 55: group
     Def {
@@ -1457,6 +1567,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x4,
+        json_order: &[],
     },
     // 56: title
     Def {
@@ -1466,6 +1578,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 57: back-matter
     Def {
@@ -1483,6 +1597,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 58: resource
     Def {
@@ -1565,6 +1681,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 59: title
     Def {
@@ -1574,6 +1692,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 60: description
     Def {
@@ -1583,6 +1703,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 61: citation
     Def {
@@ -1620,6 +1742,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 62: text
     Def {
@@ -1629,6 +1753,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 63: rlink
     Def {
@@ -1649,6 +1775,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 64: hash
     Def {
@@ -1658,6 +1786,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("value"),
+        required: 0x3,
+        json_order: &[],
     },
     // 65: base64
     Def {
@@ -1670,6 +1800,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("value"),
+        required: 0x4,
+        json_order: &[],
     },
     // 66: mapping-collection
     Def {
@@ -1716,6 +1848,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xf,
+        json_order: &[],
     },
     // 67: mapping-provenance
     Def {
@@ -1793,6 +1927,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x27,
+        json_order: &[],
     },
     // 68: confidence-score
     Def {
@@ -1821,6 +1957,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 69: category
     Def {
@@ -1830,6 +1968,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 70: percentage
     Def {
@@ -1839,6 +1979,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::Decimal,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 71: coverage
     Def {
@@ -1848,6 +1990,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::Decimal,
         value_key: Some("target-coverage"),
+        required: 0x2,
+        json_order: &[],
     },
     // 72: mapping-description
     Def {
@@ -1857,6 +2001,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 73: mapping
     Def {
@@ -1971,6 +2117,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x71,
+        json_order: &[],
     },
     // 74: mapping-resource-reference
     Def {
@@ -2012,6 +2160,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x6,
+        json_order: &[],
     },
     // 75: map
     Def {
@@ -2107,6 +2257,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x39,
+        json_order: &[],
     },
     // 76: relationship
     Def {
@@ -2116,6 +2268,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("type"),
+        required: 0x0,
+        json_order: &[],
     },
     // 77: mapping-item
     Def {
@@ -2153,6 +2307,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 78: qualifier-item
     Def {
@@ -2185,6 +2341,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xf,
+        json_order: &[],
     },
     // 79: description
     Def {
@@ -2194,6 +2352,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 80: gap-summary
     Def {
@@ -2211,6 +2371,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 81: select-control-by-id
     Def {
@@ -2239,6 +2401,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 82: with-id
     Def {
@@ -2248,6 +2412,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 83: matching
     Def {
@@ -2265,6 +2431,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 84: profile
     Def {
@@ -2320,6 +2488,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 85: import
     Def {
@@ -2357,6 +2527,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 3, 2],
     },
     // 86: include-all
     Def {
@@ -2366,6 +2538,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 87: merge
     Def {
@@ -2412,6 +2586,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 88: combine
     Def {
@@ -2421,6 +2597,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 89: flat
     Def {
@@ -2430,6 +2608,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 90: as-is
     Def {
@@ -2439,6 +2619,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::Boolean,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 91: custom
     Def {
@@ -2467,6 +2649,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 92: group
     Def {
@@ -2540,6 +2724,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x4,
+        json_order: &[],
     },
     // 93: title
     Def {
@@ -2549,6 +2735,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 94: insert-controls
     Def {
@@ -2586,6 +2774,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 3, 2],
     },
     // 95: modify
     Def {
@@ -2614,6 +2804,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 96: set-parameter
     Def {
@@ -2700,6 +2892,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 97: label
     Def {
@@ -2709,6 +2903,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 98: usage
     Def {
@@ -2718,6 +2914,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 99: alter
     Def {
@@ -2746,6 +2944,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 100: remove
     Def {
@@ -2769,6 +2969,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 101: add
     Def {
@@ -2827,6 +3029,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 102: title
     Def {
@@ -2836,6 +3040,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 103: component-definition
     Def {
@@ -2891,6 +3097,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 104: import-component-definition
     Def {
@@ -2908,6 +3116,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 105: defined-component
     Def {
@@ -2999,6 +3209,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xf,
+        json_order: &[],
     },
     // 106: title
     Def {
@@ -3008,6 +3220,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 107: description
     Def {
@@ -3017,6 +3231,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 108: purpose
     Def {
@@ -3026,6 +3242,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 109: responsible-role
     Def {
@@ -3072,6 +3290,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 110: protocol
     Def {
@@ -3100,6 +3320,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 111: title
     Def {
@@ -3109,6 +3331,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 112: port-range
     Def {
@@ -3130,6 +3354,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 113: control-implementation
     Def {
@@ -3185,6 +3411,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x47,
+        json_order: &[],
     },
     // 114: description
     Def {
@@ -3194,6 +3422,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 115: set-parameter
     Def {
@@ -3222,6 +3452,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 116: value
     Def {
@@ -3231,6 +3463,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 117: implemented-requirement
     Def {
@@ -3307,6 +3541,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 118: description
     Def {
@@ -3316,6 +3552,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 119: statement
     Def {
@@ -3374,6 +3612,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 120: description
     Def {
@@ -3383,6 +3623,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 121: capability
     Def {
@@ -3447,6 +3689,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 122: description
     Def {
@@ -3456,6 +3700,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 123: incorporates-component
     Def {
@@ -3473,6 +3719,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 124: description
     Def {
@@ -3482,6 +3730,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 125: system-security-plan
     Def {
@@ -3546,6 +3796,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3f,
+        json_order: &[],
     },
     // 126: import-profile
     Def {
@@ -3563,6 +3815,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 127: system-characteristics
     Def {
@@ -3717,6 +3971,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xd0b,
+        json_order: &[],
     },
     // 128: system-id
     Def {
@@ -3726,6 +3982,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("id"),
+        required: 0x2,
+        json_order: &[],
     },
     // 129: system-name
     Def {
@@ -3735,6 +3993,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 130: system-name-short
     Def {
@@ -3744,6 +4004,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 131: description
     Def {
@@ -3753,6 +4015,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 132: date-authorized
     Def {
@@ -3762,6 +4026,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 133: security-sensitivity-level
     Def {
@@ -3771,6 +4037,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 134: system-information
     Def {
@@ -3808,6 +4076,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x4,
+        json_order: &[],
     },
     // 135: information-type
     Def {
@@ -3890,6 +4160,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x6,
+        json_order: &[],
     },
     // 136: title
     Def {
@@ -3899,6 +4171,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 137: description
     Def {
@@ -3908,6 +4182,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 138: categorization
     Def {
@@ -3925,6 +4201,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 139: information-type-id
     Def {
@@ -3934,6 +4212,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("id"),
+        required: 0x0,
+        json_order: &[],
     },
     // 140: impact
     Def {
@@ -3989,6 +4269,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x4,
+        json_order: &[],
     },
     // 141: base
     Def {
@@ -3998,6 +4280,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 142: selected
     Def {
@@ -4007,6 +4291,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 143: adjustment-justification
     Def {
@@ -4016,6 +4302,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 144: security-impact-level
     Def {
@@ -4053,6 +4341,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 145: security-objective-confidentiality
     Def {
@@ -4062,6 +4352,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 146: security-objective-integrity
     Def {
@@ -4071,6 +4363,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 147: security-objective-availability
     Def {
@@ -4080,6 +4374,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 148: status
     Def {
@@ -4097,6 +4393,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 149: authorization-boundary
     Def {
@@ -4152,6 +4450,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 150: description
     Def {
@@ -4161,6 +4461,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 151: diagram
     Def {
@@ -4216,6 +4518,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 152: description
     Def {
@@ -4225,6 +4529,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 153: caption
     Def {
@@ -4234,6 +4540,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 154: network-architecture
     Def {
@@ -4289,6 +4597,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 155: description
     Def {
@@ -4298,6 +4608,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 156: data-flow
     Def {
@@ -4353,6 +4665,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 157: description
     Def {
@@ -4362,6 +4676,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 158: system-implementation
     Def {
@@ -4435,6 +4751,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x10,
+        json_order: &[],
     },
     // 159: leveraged-authorization
     Def {
@@ -4499,6 +4817,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x33,
+        json_order: &[],
     },
     // 160: title
     Def {
@@ -4508,6 +4828,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 161: party-uuid
     Def {
@@ -4517,6 +4839,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 162: system-user
     Def {
@@ -4599,6 +4923,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 163: title
     Def {
@@ -4608,6 +4934,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 164: short-name
     Def {
@@ -4617,6 +4945,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 165: description
     Def {
@@ -4626,6 +4956,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 166: role-id
     Def {
@@ -4635,6 +4967,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 167: authorized-privilege
     Def {
@@ -4672,6 +5006,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 168: title
     Def {
@@ -4681,6 +5017,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 169: description
     Def {
@@ -4690,6 +5028,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 170: function-performed
     Def {
@@ -4699,6 +5039,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 171: system-component
     Def {
@@ -4790,6 +5132,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x8f,
+        json_order: &[],
     },
     // 172: title
     Def {
@@ -4799,6 +5143,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 173: description
     Def {
@@ -4808,6 +5154,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 174: purpose
     Def {
@@ -4817,6 +5165,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 175: status
     Def {
@@ -4834,6 +5184,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 176: inventory-item
     Def {
@@ -4898,6 +5250,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 177: description
     Def {
@@ -4907,6 +5261,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 178: implemented-component
     Def {
@@ -4953,6 +5309,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 179: control-implementation
     Def {
@@ -4990,6 +5348,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 180: description
     Def {
@@ -4999,6 +5359,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 181: implemented-requirement
     Def {
@@ -5075,6 +5437,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 182: statement
     Def {
@@ -5133,6 +5497,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 183: by-component
     Def {
@@ -5236,6 +5602,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 184: description
     Def {
@@ -5245,6 +5613,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 185: implementation-status
     Def {
@@ -5262,6 +5632,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 186: export
     Def {
@@ -5326,6 +5698,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 187: description
     Def {
@@ -5335,6 +5709,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 188: provided
     Def {
@@ -5390,6 +5766,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 189: description
     Def {
@@ -5399,6 +5777,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 190: responsibility
     Def {
@@ -5457,6 +5837,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 191: description
     Def {
@@ -5466,6 +5848,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 192: inherited
     Def {
@@ -5515,6 +5899,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 193: description
     Def {
@@ -5524,6 +5910,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 194: satisfied
     Def {
@@ -5582,6 +5970,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 195: description
     Def {
@@ -5591,6 +5981,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 196: assessment-plan
     Def {
@@ -5682,6 +6074,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x27,
+        json_order: &[],
     },
     // 197: import-ssp
     Def {
@@ -5699,6 +6093,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 198: local-definitions
     Def {
@@ -5763,6 +6159,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 199: local-objective
     Def {
@@ -5818,6 +6216,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x11,
+        json_order: &[],
     },
     // 200: description
     Def {
@@ -5827,6 +6227,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 201: activity
     Def {
@@ -5909,6 +6311,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 202: title
     Def {
@@ -5918,6 +6322,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 203: description
     Def {
@@ -5927,6 +6333,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 204: step
     Def {
@@ -6000,6 +6408,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 205: title
     Def {
@@ -6009,6 +6419,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 206: description
     Def {
@@ -6018,6 +6430,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 207: reviewed-controls
     Def {
@@ -6082,6 +6496,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x8,
+        json_order: &[],
     },
     // 208: description
     Def {
@@ -6091,6 +6507,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 209: control-selection
     Def {
@@ -6164,6 +6582,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 2, 3, 6, 4, 5],
     },
     // 210: description
     Def {
@@ -6173,6 +6593,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 211: select-control-by-id
     Def {
@@ -6190,6 +6612,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 212: statement-id
     Def {
@@ -6199,6 +6623,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 213: control-objective-selection
     Def {
@@ -6272,6 +6698,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 2, 3, 6, 4, 5],
     },
     // 214: description
     Def {
@@ -6281,6 +6709,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 215: select-objective-by-id
     Def {
@@ -6298,6 +6728,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 216: terms-and-conditions
     Def {
@@ -6315,6 +6747,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 217: assessment-part
     Def {
@@ -6375,6 +6809,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x2,
+        json_order: &[],
     },
     // 218: title
     Def {
@@ -6384,6 +6820,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 219: prose
     Def {
@@ -6393,6 +6831,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 220: assessment-subject
     Def {
@@ -6466,6 +6906,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[0, 1, 2, 3, 4, 7, 5, 6],
     },
     // 221: description
     Def {
@@ -6475,6 +6917,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 222: select-subject-by-id
     Def {
@@ -6515,6 +6959,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 223: assessment-assets
     Def {
@@ -6543,6 +6989,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x2,
+        json_order: &[],
     },
     // 224: assessment-platform
     Def {
@@ -6598,6 +7046,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 225: title
     Def {
@@ -6607,6 +7057,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 226: uses-component
     Def {
@@ -6653,6 +7105,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 227: task
     Def {
@@ -6762,6 +7216,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 228: title
     Def {
@@ -6771,6 +7227,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 229: description
     Def {
@@ -6780,6 +7238,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 230: timing
     Def {
@@ -6817,6 +7277,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 231: on-date
     Def {
@@ -6834,6 +7296,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 232: within-date-range
     Def {
@@ -6851,6 +7315,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 233: at-frequency
     Def {
@@ -6868,6 +7334,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 234: dependency
     Def {
@@ -6885,6 +7353,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 235: associated-activity
     Def {
@@ -6940,6 +7410,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x11,
+        json_order: &[],
     },
     // 236: assessment-results
     Def {
@@ -6995,6 +7467,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x17,
+        json_order: &[],
     },
     // 237: import-ap
     Def {
@@ -7012,6 +7486,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 238: local-definitions
     Def {
@@ -7049,6 +7525,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 239: result
     Def {
@@ -7185,6 +7663,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x10f,
+        json_order: &[],
     },
     // 240: title
     Def {
@@ -7194,6 +7674,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 241: description
     Def {
@@ -7203,6 +7685,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 242: start
     Def {
@@ -7212,6 +7696,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 243: end
     Def {
@@ -7221,6 +7707,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 244: local-definitions
     Def {
@@ -7276,6 +7764,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 245: attestation
     Def {
@@ -7304,6 +7794,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x2,
+        json_order: &[],
     },
     // 246: assessment-log
     Def {
@@ -7321,6 +7813,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 247: entry
     Def {
@@ -7412,6 +7906,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x9,
+        json_order: &[],
     },
     // 248: title
     Def {
@@ -7421,6 +7917,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 249: description
     Def {
@@ -7430,6 +7928,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 250: start
     Def {
@@ -7439,6 +7939,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 251: end
     Def {
@@ -7448,6 +7950,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 252: logged-by
     Def {
@@ -7468,6 +7972,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 253: related-task
     Def {
@@ -7532,6 +8038,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 254: identified-subject
     Def {
@@ -7549,6 +8057,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 255: observation
     Def {
@@ -7667,6 +8177,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x425,
+        json_order: &[],
     },
     // 256: title
     Def {
@@ -7676,6 +8188,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 257: description
     Def {
@@ -7685,6 +8199,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 258: method
     Def {
@@ -7694,6 +8210,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 259: type
     Def {
@@ -7703,6 +8221,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 260: origin
     Def {
@@ -7731,6 +8251,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 261: origin-actor
     Def {
@@ -7763,6 +8285,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 262: subject-reference
     Def {
@@ -7812,6 +8336,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x3,
+        json_order: &[],
     },
     // 263: title
     Def {
@@ -7821,6 +8347,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 264: relevant-evidence
     Def {
@@ -7867,6 +8395,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x2,
+        json_order: &[],
     },
     // 265: description
     Def {
@@ -7876,6 +8406,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 266: collected
     Def {
@@ -7885,6 +8417,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 267: expires
     Def {
@@ -7894,6 +8428,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 268: risk
     Def {
@@ -8030,6 +8566,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x4f,
+        json_order: &[],
     },
     // 269: title
     Def {
@@ -8039,6 +8577,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 270: description
     Def {
@@ -8048,6 +8588,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 271: statement
     Def {
@@ -8057,6 +8599,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 272: risk-status
     Def {
@@ -8066,6 +8610,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 273: threat-id
     Def {
@@ -8075,6 +8621,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: Some("id"),
+        required: 0x5,
+        json_order: &[],
     },
     // 274: characterization
     Def {
@@ -8121,6 +8669,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xc,
+        json_order: &[],
     },
     // 275: facet
     Def {
@@ -8162,6 +8712,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x7,
+        json_order: &[],
     },
     // 276: mitigating-factor
     Def {
@@ -8211,6 +8763,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x5,
+        json_order: &[],
     },
     // 277: description
     Def {
@@ -8220,6 +8774,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 278: deadline
     Def {
@@ -8229,6 +8785,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 279: response
     Def {
@@ -8314,6 +8872,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0xf,
+        json_order: &[],
     },
     // 280: title
     Def {
@@ -8323,6 +8883,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 281: description
     Def {
@@ -8332,6 +8894,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 282: required-asset
     Def {
@@ -8396,6 +8960,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x9,
+        json_order: &[],
     },
     // 283: title
     Def {
@@ -8405,6 +8971,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 284: description
     Def {
@@ -8414,6 +8982,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 285: risk-log
     Def {
@@ -8431,6 +9001,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 286: entry
     Def {
@@ -8531,6 +9103,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x9,
+        json_order: &[],
     },
     // 287: title
     Def {
@@ -8540,6 +9114,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 288: description
     Def {
@@ -8549,6 +9125,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 289: start
     Def {
@@ -8558,6 +9136,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 290: end
     Def {
@@ -8567,6 +9147,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 291: related-response
     Def {
@@ -8613,6 +9195,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 292: related-observation
     Def {
@@ -8630,6 +9214,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 293: finding
     Def {
@@ -8730,6 +9316,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x47,
+        json_order: &[],
     },
     // 294: title
     Def {
@@ -8739,6 +9327,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 295: description
     Def {
@@ -8748,6 +9338,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 296: finding-target
     Def {
@@ -8824,6 +9416,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x43,
+        json_order: &[],
     },
     // 297: title
     Def {
@@ -8833,6 +9427,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 298: description
     Def {
@@ -8842,6 +9438,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 299: status
     Def {
@@ -8859,6 +9457,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 300: implementation-statement-uuid
     Def {
@@ -8868,6 +9468,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 301: associated-risk
     Def {
@@ -8885,6 +9487,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 302: plan-of-action-and-milestones
     Def {
@@ -8976,6 +9580,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x103,
+        json_order: &[],
     },
     // 303: local-definitions
     Def {
@@ -9022,6 +9628,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 304: poam-item
     Def {
@@ -9113,6 +9721,8 @@ pub(crate) static DEFS: [Def; 309] = [
         ],
         value: ValueType::String,
         value_key: None,
+        required: 0x6,
+        json_order: &[],
     },
     // 305: title
     Def {
@@ -9122,6 +9732,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupLine,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 306: description
     Def {
@@ -9131,6 +9743,8 @@ pub(crate) static DEFS: [Def; 309] = [
         children: &[],
         value: ValueType::MarkupMultiline,
         value_key: None,
+        required: 0x0,
+        json_order: &[],
     },
     // 307: origin
     Def {
@@ -9148,6 +9762,8 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
     // 308: related-finding
     Def {
@@ -9165,5 +9781,7 @@ pub(crate) static DEFS: [Def; 309] = [
         }],
         value: ValueType::String,
         value_key: None,
+        required: 0x1,
+        json_order: &[],
     },
 ];

@@ -57,6 +57,12 @@ pub(crate) struct Def {
     pub(crate) value: ValueType,
     /// The JSON property holding a field's value when the field also has flags.
     pub(crate) value_key: Option<&'static str>,
+    /// Bit `i` is set when member `i` of the JSON object (flags, then an assembly's children or
+    /// a field's value key) is required by the JSON schema.
+    pub(crate) required: u64,
+    /// The position of each member in the JSON object, when that is not its index (a choice
+    /// can order them differently from the XML elements); empty otherwise.
+    pub(crate) json_order: &'static [u8],
 }
 
 /// The definition of the model whose root element or key is `name`.
