@@ -86,6 +86,19 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             Err(err) => return Err(err.into()),
         }
     };
+    if format == Format::Json && oscal_io::detect_format(&name, &bytes).ok() == Some(Format::Xml) {
+        // One pass from XML to JSON text, without the model in between.
+        let out = match oscal_io::decode_text(&name, &bytes)
+            .and_then(|text| oscal_io::xml::to_json(&name, text))
+        {
+            Ok(out) => out,
+            Err(err) => {
+                eprintln!("mim6: error: {err}");
+                return Ok(EXIT_INVALID);
+            }
+        };
+        return write_out(&args.output, &out);
+    }
     let document = match oscal_io::read_document(&name, &bytes) {
         Ok((_, document)) => document,
         Err(err) => {
@@ -100,14 +113,18 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             return Ok(EXIT_INVALID);
         }
     };
-    if is_stdio(&args.output) {
+    write_out(&args.output, &out)
+}
+
+fn write_out(output: &Path, out: &[u8]) -> anyhow::Result<u8> {
+    if is_stdio(output) {
         let mut stdout = std::io::stdout().lock();
         stdout
-            .write_all(&out)
+            .write_all(out)
             .context("cannot write standard output")?;
         stdout.flush()?;
     } else {
-        oscal_io::write_atomic(&args.output, &out)?;
+        oscal_io::write_atomic(output, out)?;
     }
     Ok(EXIT_OK)
 }

@@ -100,6 +100,12 @@ pub(crate) fn blocks_to_markdown<'a>(
 /// of its lines, so that the text comes back as text.
 fn guard_block_starts(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4);
+    guard_block_starts_into(text, &mut out);
+    out
+}
+
+/// [`guard_block_starts`] appending to `out`.
+pub(crate) fn guard_block_starts_into(text: &str, out: &mut String) {
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
@@ -138,10 +144,10 @@ fn guard_block_starts(text: &str) -> String {
             None => out.push_str(rest),
         }
     }
-    out
 }
 
-fn block(element: &Element) -> Result<String, MarkupError> {
+/// Markdown of one block element.
+pub(crate) fn block(element: &Element) -> Result<String, MarkupError> {
     let mut out = String::new();
     match element.name.as_str() {
         "p" => {
@@ -271,7 +277,12 @@ fn inline(nodes: &[Node], out: &mut String, context: &str) -> Result<(), MarkupE
     Ok(())
 }
 
-fn inline_element(element: &Element, out: &mut String, context: &str) -> Result<(), MarkupError> {
+/// Markdown of one inline element, appended to `out`.
+pub(crate) fn inline_element(
+    element: &Element,
+    out: &mut String,
+    context: &str,
+) -> Result<(), MarkupError> {
     let wrap = |out: &mut String, mark: &str| -> Result<(), MarkupError> {
         out.push_str(mark);
         inline(&element.children, out, context)?;
@@ -326,18 +337,7 @@ fn inline_element(element: &Element, out: &mut String, context: &str) -> Result<
 
 fn collapse(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        if matches!(c, ' ' | '\t' | '\n' | '\r') {
-            space = true;
-        } else {
-            if space {
-                out.push(' ');
-                space = false;
-            }
-            out.push(c);
-        }
-    }
+    let space = collapse_into(text, &mut out, false, false);
     if space {
         out.push(' ');
     }
@@ -345,12 +345,69 @@ fn collapse(text: &str) -> String {
 }
 
 fn escape_text(text: &str, out: &mut String) {
-    for c in collapse(text).chars() {
-        if matches!(c, '\\' | '"') {
-            out.push('\\');
-        }
-        out.push(c);
+    if collapse_into(text, out, false, true) {
+        out.push(' ');
     }
+}
+
+/// Appends `text` to `out` with each run of XML white space as one space, `\\` and `"`
+/// escaped when `escape` is set. A run at the end is not written but returned (true), so
+/// that text that goes on in a next piece continues it; `space` is such a run carried in.
+pub(crate) fn collapse_into(text: &str, out: &mut String, mut space: bool, escape: bool) -> bool {
+    let bytes = text.as_bytes();
+    // Most text has single spaces between words and nothing to escape: found with a few
+    // vectorised searches and copied whole.
+    let plain = memchr::memchr3(b'\t', b'\n', b'\r', bytes).is_none()
+        && !(escape && memchr::memchr2(b'\\', b'"', bytes).is_some())
+        && memchr::memmem::find(bytes, b"  ").is_none();
+    if plain {
+        let body = text.strip_prefix(' ');
+        let lead = body.is_some();
+        let body = body.unwrap_or(text);
+        if body.is_empty() {
+            return space || lead;
+        }
+        if space || lead {
+            out.push(' ');
+        }
+        let body_trimmed = body.strip_suffix(' ');
+        out.push_str(body_trimmed.unwrap_or(body));
+        return body_trimmed.is_some();
+    }
+    let white = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if space {
+            if white(b) {
+                i += 1;
+                continue;
+            }
+            out.push(' ');
+            space = false;
+            from = i;
+        }
+        match b {
+            // One space between words is kept as it is.
+            b' ' if bytes.get(i + 1).is_some_and(|&next| !white(next)) => {}
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                out.push_str(&text[from..i]);
+                space = true;
+            }
+            b'\\' | b'"' if escape => {
+                out.push_str(&text[from..i]);
+                out.push('\\');
+                from = i;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !space {
+        out.push_str(&text[from..]);
+    }
+    space
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -809,6 +866,65 @@ fn restore_quotes(nodes: &mut [Node]) {
 mod tests {
     use super::*;
     use crate::xml::dom::parse;
+
+    /// White space collapsed and escaped one character at a time: what `collapse_into` does.
+    fn collapsed_by_characters(text: &str, escape: bool) -> String {
+        let mut out = String::new();
+        let mut space = false;
+        for c in text.chars() {
+            if matches!(c, ' ' | '\t' | '\n' | '\r') {
+                space = true;
+                continue;
+            }
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            if escape && matches!(c, '\\' | '"') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        if space {
+            out.push(' ');
+        }
+        out
+    }
+
+    #[test]
+    fn white_space_collapses_across_the_pieces_of_a_text_as_over_the_whole() {
+        let alphabet = [" ", "  ", "\t", "\n", "\r\n", "a", "bc", "\\", "\"", "é"];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |a| format!("{t}{a}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.sort();
+        texts.dedup();
+        assert!(texts.len() > 5000);
+        for text in &texts {
+            for escape in [false, true] {
+                let expected = collapsed_by_characters(text, escape);
+                let mut whole = String::new();
+                if collapse_into(text, &mut whole, false, escape) {
+                    whole.push(' ');
+                }
+                assert_eq!(whole, expected, "{text:?}");
+                // Cut in two at every character boundary, carrying the white space over.
+                for (cut, _) in text.char_indices().skip(1) {
+                    let mut pieces = String::new();
+                    let space = collapse_into(&text[..cut], &mut pieces, false, escape);
+                    if collapse_into(&text[cut..], &mut pieces, space, escape) {
+                        pieces.push(' ');
+                    }
+                    assert_eq!(pieces, expected, "{text:?} cut at {cut}");
+                }
+            }
+        }
+    }
 
     fn xml_blocks(body: &str) -> String {
         let text = format!("<part xmlns=\"http://csrc.nist.gov/ns/oscal/1.0\">{body}</part>");

@@ -4,7 +4,9 @@
 //! element and attribute maps to a JSON property (`binding.rs`, generated). Reading XML builds
 //! the JSON value of the document, which the typed model and the schema validation then use;
 //! writing XML walks a JSON value in the order the metaschema gives, so the output validates
-//! against the official XSD. Markup (`markup-line`, `markup-multiline`) is converted between
+//! against the official XSD. XML to JSON text ([`to_json`], `mim6 convert`) is one pass over the
+//! XML events that writes the JSON the model would, byte for byte; a large document is converted
+//! in two halves side by side. Markup (`markup-line`, `markup-multiline`) is converted between
 //! OSCAL's HTML subset and Markdown as NIST's converters do ([`crate::markup`]).
 //!
 //! Reading is hardened for untrusted input: DTDs and entity declarations are refused, only
@@ -13,11 +15,13 @@
 
 #[allow(clippy::all)]
 mod binding;
+mod direct;
 pub(crate) mod dom;
 mod read;
 mod schema;
 mod write;
 
+pub use direct::to_json;
 pub use read::{from_str, value_from_str};
 pub use write::{to_string, value_to_string};
 
