@@ -385,7 +385,7 @@ impl<'a> Pass<'a> {
         }
         let first = members[0].start;
         let body = self.out.split_off(first);
-        let mut pieces: Vec<(u8, &[u8])> = members
+        let mut pieces: Vec<(u8, Member, &[u8])> = members
             .iter()
             .enumerate()
             .map(|(i, m)| {
@@ -393,11 +393,17 @@ impl<'a> Pass<'a> {
                     .get(i + 1)
                     .map_or(body.len(), |next| next.start - first);
                 let piece = &body[m.start - first..end];
-                (rank(m), piece.strip_prefix(b",").unwrap_or(piece))
+                (rank(m), *m, piece.strip_prefix(b",").unwrap_or(piece))
             })
             .collect();
-        pieces.sort_by_key(|(rank, _)| *rank);
-        for (i, (_, piece)) in pieces.iter().enumerate() {
+        pieces.sort_by_key(|(rank, _, _)| *rank);
+        // The members are written anew: where each starts now.
+        self.members.truncate(self.base);
+        for (i, (_, member, piece)) in pieces.into_iter().enumerate() {
+            self.members.push(Member {
+                start: self.out.len(),
+                ..member
+            });
             if i > 0 {
                 self.out.push(b',');
             }
@@ -437,6 +443,11 @@ impl<'a> Pass<'a> {
             seen |= 1 << index;
             self.member(index, name);
             self.typed(kind, &value)?;
+        }
+        // Attributes come in any order: put the flags in order now, while they are all
+        // there is of the object, rather than moving its whole body when it closes.
+        if self.members.len() - self.base > 1 {
+            self.order(def);
         }
         Ok(seen)
     }
@@ -1045,14 +1056,10 @@ fn reference_char(reference: &quick_xml::events::BytesRef<'_>) -> Step<char> {
 /// Text without the characters XML 1.0 does not allow (the C0 controls but tab, line feed and
 /// carriage return; U+FFFE and U+FFFF).
 fn allowed(text: &str) -> Step {
-    // Whole chunks at a time (no early exit, so the loop vectorises); characters only when
-    // a suspect byte is found.
+    // Every byte looked at (no early exit, so the loop vectorises); characters only when a
+    // suspect byte is found.
     let suspect = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) | (b == 0xEF);
-    let bytes = text.as_bytes();
-    let mut chunks = bytes.chunks_exact(32);
-    let clean = chunks.all(|chunk| !chunk.iter().fold(false, |any, &b| any | suspect(b)))
-        && !chunks.remainder().iter().any(|&b| suspect(b));
-    if clean {
+    if !text.bytes().fold(false, |any, b| any | suspect(b)) {
         return Ok(());
     }
     if text.chars().any(|c| {
@@ -1172,6 +1179,21 @@ mod tests {
         );
         let out = String::from_utf8(agrees(&text).expect("taken directly")).unwrap();
         assert!(out.find("exclude-controls").unwrap() < out.find("include-controls").unwrap());
+    }
+
+    #[test]
+    fn flags_and_children_out_of_the_json_order_in_one_object_are_both_put_in_order() {
+        // A party's location uuids come after its remarks in JSON, before them in XML.
+        let text = format!(
+            "<catalog {NS} uuid=\"u\"><metadata><title>T</title><last-modified>2024-01-01T00:00:00Z</last-modified>\
+             <version>1</version><oscal-version>1.1.2</oscal-version>\
+             <party type=\"organization\" uuid=\"p\"><name>P</name><location-uuid>l</location-uuid>\
+             <remarks><p>R</p></remarks></party></metadata></catalog>"
+        );
+        let out = String::from_utf8(agrees(&text).expect("taken directly")).unwrap();
+        let at = |key: &str| out.find(key).unwrap();
+        assert!(at("\"uuid\": \"p\"") < at("\"type\""));
+        assert!(at("\"remarks\"") < at("\"location-uuids\""));
     }
 
     #[test]
