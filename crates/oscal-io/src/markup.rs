@@ -415,7 +415,8 @@ pub(crate) fn collapse_into(text: &str, out: &mut String, mut space: bool, escap
 
 /// The inline nodes of `markup-line` Markdown.
 pub(crate) fn markdown_to_line(markdown: &str) -> Vec<Node> {
-    let blocks = markdown_to_blocks(markdown);
+    // A line is inline content only: what would start a block (`- `, `1. `, `#`, `>`) is text.
+    let blocks = markdown_to_blocks(&guard_block_starts(markdown));
     let mut nodes = Vec::new();
     // Markdown drops the spaces around a paragraph; in a one-line value they are content.
     let leading = &markdown[..markdown.len() - markdown.trim_start().len()];
@@ -966,6 +967,28 @@ mod tests {
                     .all(|n| matches!(n, Node::Element(e) if e.name == "p" || e.name == "ol")),
                 "{xml}: {back:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_line_that_looks_like_a_block_start_stays_a_line() {
+        // Found by fuzzing: a title of ` - ###` came back as a list item in the title.
+        for text in [
+            " - ### a",
+            "1. Introduction",
+            "# not a heading",
+            "> not a quote",
+            "+ x",
+        ] {
+            let xml = format!("<title xmlns=\"http://csrc.nist.gov/ns/oscal/1.0\">{text}</title>");
+            let root = parse(&xml, 64).unwrap();
+            let markdown = line_to_markdown(&root.children).unwrap();
+            let nodes = markdown_to_line(&markdown);
+            assert!(
+                nodes.iter().all(|n| matches!(n, Node::Text(_))),
+                "{text:?}: {nodes:?}"
+            );
+            assert_eq!(line_to_markdown(&nodes).unwrap(), markdown, "{text:?}");
         }
     }
 
