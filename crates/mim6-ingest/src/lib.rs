@@ -295,7 +295,9 @@ pub fn ingest_into(
     let mut facts = Facts::default();
     let (mut assessment_plans, mut unannounced) = (Vec::new(), Vec::new());
     pipelined(plans.chunks(batch_size), &parse_batch, |parsed| {
-        for entry in note(parsed, &mut summary) {
+        let entries = note(parsed, &mut summary);
+        reserve(&mut facts, &entries);
+        for entry in entries {
             match entry.doc.parsed {
                 parse::Parsed::Ssp { .. } => linker.add_ssp(entry, &mut facts),
                 parse::Parsed::Ap { .. } => assessment_plans.push(entry),
@@ -313,7 +315,9 @@ pub fn ingest_into(
     }
     sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
     pipelined(results.chunks(batch_size), &parse_batch, |parsed| {
-        for entry in note(parsed, &mut summary) {
+        let entries = note(parsed, &mut summary);
+        reserve(&mut facts, &entries);
+        for entry in entries {
             match entry.doc.parsed {
                 parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => {
                     linker.add_result(entry, &mut facts);
@@ -340,6 +344,37 @@ pub fn ingest_into(
         .chain(linker.warnings)
         .collect();
     Ok(summary)
+}
+
+/// Makes room in `facts` for the rows of `entries` at once, rather than growing the lists
+/// document by document (each growth a copy into fresh memory).
+fn reserve(facts: &mut Facts, entries: &[link::Entry]) {
+    let mut rows = [0usize; 5];
+    for entry in entries {
+        let counts = match &entry.doc.parsed {
+            parse::Parsed::Ssp {
+                implementations, ..
+            } => [implementations.len(), 0, 0, 0, 0],
+            parse::Parsed::Ap { .. } => [0; 5],
+            parse::Parsed::Ar {
+                findings,
+                observations,
+                risks,
+                ..
+            } => [0, findings.len(), observations.len(), risks.len(), 0],
+            parse::Parsed::Poam { risks, items, .. } => [0, 0, 0, risks.len(), items.len()],
+        };
+        for (total, count) in rows.iter_mut().zip(counts) {
+            *total += count;
+        }
+    }
+    facts.implementations.reserve(rows[0]);
+    facts.findings.reserve(rows[1]);
+    facts.observations.reserve(rows[2]);
+    facts.risks.reserve(rows[3]);
+    facts.poam_items.reserve(rows[4]);
+    facts.systems.reserve(entries.len());
+    facts.documents.reserve(entries.len());
 }
 
 /// Reads batch after batch with `read` (on the rayon pool) and hands each to `take` (on this

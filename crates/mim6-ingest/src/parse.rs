@@ -364,6 +364,8 @@ fn build_ssp<'r>(
     };
     let mut implementations = Vec::new();
     let mut implementation_controls = Vec::new();
+    // A stand-in until the document is linked, shared by its rows.
+    let no_system: Arc<str> = Arc::from("");
     let base = "/system-security-plan/control-implementation/implemented-requirements";
     for (r, requirement) in ssp
         .control_implementation
@@ -389,7 +391,7 @@ fn build_ssp<'r>(
                         .map(|p| p.value.to_string())
                 });
             implementations.push(ImplementationRow {
-                system: Arc::from(""),
+                system: Arc::clone(&no_system),
                 control: control.clone(),
                 statement: statement.map(str::to_owned),
                 component: by.map(|b| b.component_uuid.to_string()),
@@ -438,6 +440,18 @@ fn build_ssp<'r>(
     })
 }
 
+/// `parts` joined with `|`.
+fn joined<'a>(parts: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for (i, part) in parts.enumerate() {
+        if i > 0 {
+            out.push('|');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 /// The control a finding target names: the target id up to the first `_`, lower case.
 pub(crate) fn control_of(target: &str) -> String {
     target
@@ -457,7 +471,12 @@ fn build_ar<'r>(
         format!("{base}/metadata/last-modified")
     })?;
     let (mut findings, mut observations, mut risks) = (Vec::new(), Vec::new(), Vec::new());
+    // Stand-ins until the document is linked, shared by its rows.
+    let no_system: Arc<str> = Arc::from("");
+    let no_document: Arc<Path> = Arc::from(Path::new(""));
     for (i, result) in ar.results.iter().enumerate() {
+        findings.reserve(result.findings.len());
+        observations.reserve(result.observations.len());
         let at = format!("{base}/results/{i}");
         checker.uuid(&result.uuid, || format!("{at}/uuid"))?;
         let start = checker.time(&result.start, || format!("{at}/start"))?;
@@ -478,27 +497,21 @@ fn build_ar<'r>(
                 }
                 None => None,
             };
-            let origins: Vec<&str> = observation
+            let origins = observation
                 .origins
                 .iter()
-                .flat_map(|o| o.actors.iter().map(|a| a.kind.as_ref()))
-                .collect();
+                .flat_map(|o| o.actors.iter().map(|a| a.kind.as_ref()));
             let automated = observation.methods.iter().any(|m| m == "TEST")
                 && origins
-                    .iter()
-                    .any(|o| *o == "tool" || *o == "assessment-platform");
+                    .clone()
+                    .any(|o| o == "tool" || o == "assessment-platform");
             seen.insert(observation.uuid.as_ref(), (automated, collected));
             observations.push(ObservationRow {
-                system: Arc::from(""),
+                system: Arc::clone(&no_system),
                 result: result.uuid.to_string(),
                 observation: observation.uuid.to_string(),
-                methods: observation
-                    .methods
-                    .iter()
-                    .map(AsRef::as_ref)
-                    .collect::<Vec<&str>>()
-                    .join("|"),
-                origins: origins.join("|"),
+                methods: joined(observation.methods.iter().map(AsRef::as_ref)),
+                origins: joined(origins),
                 collected,
                 expires,
             });
@@ -515,24 +528,28 @@ fn build_ar<'r>(
                     ));
                 }
             };
-            let behind: Vec<(bool, Timestamp)> = finding
+            let (mut behind, mut automated, mut evidence) = (0u32, 0u32, None);
+            for &(by_tool, collected) in finding
                 .related_observations
                 .iter()
-                .filter_map(|r| seen.get(r.observation_uuid.as_ref()).copied())
-                .collect();
+                .filter_map(|r| seen.get(r.observation_uuid.as_ref()))
+            {
+                behind = behind.saturating_add(1);
+                automated = automated.saturating_add(u32::from(by_tool));
+                evidence = evidence.max(Some(collected));
+            }
             findings.push(FindingRow {
-                system: Arc::from(""),
-                document: Arc::from(Path::new("")),
+                system: Arc::clone(&no_system),
+                document: Arc::clone(&no_document),
                 result: result.uuid.to_string(),
                 date,
                 finding: finding.uuid.to_string(),
                 control: control_of(&finding.target.target_id),
                 target: finding.target.target_id.to_string(),
                 satisfied,
-                observations: u32::try_from(behind.len()).unwrap_or(u32::MAX),
-                automated: u32::try_from(behind.iter().filter(|(a, _)| *a).count())
-                    .unwrap_or(u32::MAX),
-                evidence: behind.iter().map(|(_, c)| *c).max(),
+                observations: behind,
+                automated,
+                evidence,
                 risks: finding
                     .related_risks
                     .iter()
@@ -576,14 +593,16 @@ fn build_poam<'r>(
             "plan-of-action-and-milestones",
         )?);
     }
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(poam.poam_items.len());
+    let no_system: Arc<str> = Arc::from("");
+    let no_document: Arc<Path> = Arc::from(Path::new(""));
     for (i, item) in poam.poam_items.iter().enumerate() {
         if let Some(uuid) = &item.uuid {
             checker.uuid(uuid, || format!("{base}/poam-items/{i}/uuid"))?;
         }
         items.push(PoamItemRow {
-            system: Arc::from(""),
-            document: Arc::from(Path::new("")),
+            system: Arc::clone(&no_system),
+            document: Arc::clone(&no_document),
             date,
             item: item.uuid.as_ref().map(ToString::to_string),
             title: item.title.to_string(),
