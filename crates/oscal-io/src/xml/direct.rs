@@ -329,8 +329,21 @@ impl<'a> Pass<'a> {
     }
 
     fn string(&mut self, value: &str) {
-        // serde_json's escaping, as the model path writes strings.
-        let _ = serde_json::to_writer(&mut self.out, value);
+        // Most strings have nothing to escape: found with one look at every byte (a loop
+        // without an early exit vectorises) and copied whole; the others are escaped by
+        // serde_json, as the model path writes them.
+        let bytes = value.as_bytes();
+        let escaped = bytes.iter().fold(false, |any, &b| {
+            any | (b < 0x20) | (b == b'"') | (b == b'\\')
+        });
+        if escaped {
+            let _ = serde_json::to_writer(&mut self.out, value);
+        } else {
+            self.out.reserve(bytes.len() + 2);
+            self.out.push(b'"');
+            self.out.extend_from_slice(bytes);
+            self.out.push(b'"');
+        }
     }
 
     /// Opens a JSON object; returns the member base to restore when it closes.
@@ -644,7 +657,9 @@ impl<'a> Pass<'a> {
         let spec = &def.children[index];
         if spec.unwrapped {
             self.member(def.flags.len() + index, spec.json);
-            let _ = serde_json::to_writer(&mut self.out, children.prose.as_str());
+            let prose = std::mem::take(&mut children.prose);
+            self.string(&prose);
+            children.prose = prose;
             children.prose.clear();
         } else if spec.many {
             if count == 1 && !spec.array_always {
