@@ -449,13 +449,19 @@ impl Linker {
             for (mut row, mitigating) in risks {
                 row.system = Arc::clone(&system);
                 row.document = Arc::clone(&document);
-                let mut named: Vec<String> = mitigating
+                // Numbers sorted by name and made unique (one number a name), then named.
+                let mut ids: Vec<u32> = mitigating
                     .iter()
-                    .filter_map(|uuid| Some(control_names[controls.get(uuid)? as usize].clone()))
+                    .filter_map(|uuid| controls.get(uuid))
                     .collect();
-                named.sort();
-                named.dedup();
-                row.mitigated_controls = named;
+                ids.sort_unstable_by(|a, b| {
+                    control_names[*a as usize].cmp(&control_names[*b as usize])
+                });
+                ids.dedup();
+                row.mitigated_controls = ids
+                    .iter()
+                    .map(|&id| control_names[id as usize].clone())
+                    .collect();
                 facts.risks.push(row);
             }
         };

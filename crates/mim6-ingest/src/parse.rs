@@ -471,9 +471,8 @@ fn build_ar<'r>(
         format!("{base}/metadata/last-modified")
     })?;
     let (mut findings, mut observations, mut risks) = (Vec::new(), Vec::new(), Vec::new());
-    // Stand-ins until the document is linked, shared by its rows.
-    let no_system: Arc<str> = Arc::from("");
-    let no_document: Arc<Path> = Arc::from(Path::new(""));
+    let unlinked = Unlinked::new();
+    let (no_system, no_document) = (&unlinked.system, &unlinked.document);
     for (i, result) in ar.results.iter().enumerate() {
         findings.reserve(result.findings.len());
         observations.reserve(result.observations.len());
@@ -507,7 +506,7 @@ fn build_ar<'r>(
                     .any(|o| o == "tool" || o == "assessment-platform");
             seen.insert(observation.uuid.as_ref(), (automated, collected));
             observations.push(ObservationRow {
-                system: Arc::clone(&no_system),
+                system: Arc::clone(no_system),
                 result: result.uuid.to_string(),
                 observation: observation.uuid.to_string(),
                 methods: joined(observation.methods.iter().map(AsRef::as_ref)),
@@ -539,8 +538,8 @@ fn build_ar<'r>(
                 evidence = evidence.max(Some(collected));
             }
             findings.push(FindingRow {
-                system: Arc::clone(&no_system),
-                document: Arc::clone(&no_document),
+                system: Arc::clone(no_system),
+                document: Arc::clone(no_document),
                 result: result.uuid.to_string(),
                 date,
                 finding: finding.uuid.to_string(),
@@ -558,9 +557,15 @@ fn build_ar<'r>(
             });
         }
         for (k, item) in result.risks.iter().enumerate() {
-            let at = format!("{at}/risks/{k}");
-            checker.uuid(&item.uuid, || format!("{at}/uuid"))?;
-            risks.push(build_risk(checker, item, &at, date, "assessment-results")?);
+            let at = || format!("{at}/risks/{k}");
+            checker.uuid(&item.uuid, || format!("{}/uuid", at()))?;
+            risks.push(build_risk(
+                checker,
+                item,
+                &at,
+                (date, "assessment-results"),
+                &unlinked,
+            )?);
         }
     }
     Ok(Parsed::Ar {
@@ -581,28 +586,27 @@ fn build_poam<'r>(
     let date = checker.time(&poam.metadata.last_modified, || {
         format!("{base}/metadata/last-modified")
     })?;
-    let mut risks = Vec::new();
+    let unlinked = Unlinked::new();
+    let mut risks = Vec::with_capacity(poam.risks.len());
     for (k, item) in poam.risks.iter().enumerate() {
-        let at = format!("{base}/risks/{k}");
-        checker.uuid(&item.uuid, || format!("{at}/uuid"))?;
+        let at = || format!("{base}/risks/{k}");
+        checker.uuid(&item.uuid, || format!("{}/uuid", at()))?;
         risks.push(build_risk(
             checker,
             item,
             &at,
-            date,
-            "plan-of-action-and-milestones",
+            (date, "plan-of-action-and-milestones"),
+            &unlinked,
         )?);
     }
     let mut items = Vec::with_capacity(poam.poam_items.len());
-    let no_system: Arc<str> = Arc::from("");
-    let no_document: Arc<Path> = Arc::from(Path::new(""));
     for (i, item) in poam.poam_items.iter().enumerate() {
         if let Some(uuid) = &item.uuid {
             checker.uuid(uuid, || format!("{base}/poam-items/{i}/uuid"))?;
         }
         items.push(PoamItemRow {
-            system: Arc::clone(&no_system),
-            document: Arc::clone(&no_document),
+            system: Arc::clone(&unlinked.system),
+            document: Arc::clone(&unlinked.document),
             date,
             item: item.uuid.as_ref().map(ToString::to_string),
             title: item.title.to_string(),
@@ -622,15 +626,32 @@ fn build_poam<'r>(
     })
 }
 
+/// The system and document of a document's rows until it is linked: one of each, shared.
+struct Unlinked {
+    system: Arc<str>,
+    document: Arc<Path>,
+}
+
+impl Unlinked {
+    fn new() -> Unlinked {
+        Unlinked {
+            system: Arc::from(""),
+            document: Arc::from(Path::new("")),
+        }
+    }
+}
+
+/// A risk's row and the implementations its mitigating factors name; `at` is the risk's
+/// pointer, `(date, source)` the date and model of the document.
 fn build_risk(
     checker: &Checker<'_, '_>,
     item: &project::Risk<'_>,
-    at: &str,
-    date: Timestamp,
-    source: &'static str,
+    at: &dyn Fn() -> String,
+    (date, source): (Timestamp, &'static str),
+    unlinked: &Unlinked,
 ) -> Result<(RiskRow, Vec<String>), Rejection> {
     let deadline = match &item.deadline {
-        Some(text) => Some(checker.time(text, || format!("{at}/deadline"))?),
+        Some(text) => Some(checker.time(text, || format!("{}/deadline", at()))?),
         None => None,
     };
     let mut first_seen = None;
@@ -641,7 +662,9 @@ fn build_risk(
         .flat_map(|l| l.entries.iter())
         .enumerate()
     {
-        let start = checker.time(&entry.start, || format!("{at}/risk-log/entries/{e}/start"))?;
+        let start = checker.time(&entry.start, || {
+            format!("{}/risk-log/entries/{e}/start", at())
+        })?;
         first_seen = Some(first_seen.map_or(start, |f: Timestamp| f.min(start)));
         if entry.status_change.as_deref() == Some("closed") {
             closed = Some(start);
@@ -652,8 +675,8 @@ fn build_risk(
     }
     let facets = risk::normalise(&item.characterizations);
     let row = RiskRow {
-        system: Arc::from(""),
-        document: Arc::from(Path::new("")),
+        system: Arc::clone(&unlinked.system),
+        document: Arc::clone(&unlinked.document),
         source,
         date,
         risk: item.uuid.to_string(),
