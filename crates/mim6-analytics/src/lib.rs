@@ -17,7 +17,6 @@ pub use tables::{Formats, Tables, write_tables};
 use std::path::Path;
 
 use polars::prelude::DataFrame;
-use rayon::prelude::*;
 
 /// A control of the resolved baseline, as the metrics need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,37 +319,30 @@ impl Collector {
             // Nothing dated to measure: empty metric tables.
             tables::Metrics::empty()
         } else {
-            // As many shards at a time as there are threads: computed side by side, then
-            // taken in shard order, so that the tables come out the same whatever the threads.
-            let shards: Vec<usize> = (0..packed.shard_count()).collect();
-            for window in shards.chunks(rayon::current_num_threads().max(1)) {
-                let inputs = window
-                    .iter()
-                    .map(|&k| packed.take_shard(k))
-                    .collect::<Result<Vec<_>>>()?;
-                let computed: Vec<Result<metrics::ShardMetrics>> = inputs
-                    .into_par_iter()
-                    .map(|inputs| metrics::compute_shard(&inputs, settings))
-                    .collect();
-                for (&k, shard) in window.iter().zip(computed) {
-                    let mut rows = combined.add(shard?)?;
-                    let names = &packed.names;
-                    input::decode(&mut rows, "risk", &names.risks)?;
-                    input::decode(&mut rows, "title", &names.titles)?;
-                    input::decode(&mut rows, "doc", &names.documents)?;
-                    let rows = tables::drop_internal(&rows)?;
-                    match &mut output {
-                        Output::Memory(_) => match &mut risk_periods {
-                            Some(all) => all.vstack_mut_owned(rows).map(|_| ())?,
-                            None => risk_periods = Some(rows),
-                        },
-                        Output::Folder { sink, .. } => {
-                            if k == 0 {
-                                // Written whole if no shard has a row.
-                                empty.push(("fact_risk_period", rows.clear()));
-                            }
-                            sink.write(vec![("fact_risk_period", rows)])?;
+            // One shard at a time, in shard order: polars spreads each shard's queries over
+            // the threads (shards side by side would queue on polars' threads, with the
+            // waiting threads spinning), and only one shard's rows are in memory.
+            for k in 0..packed.shard_count() {
+                let inputs = packed.take_shard(k)?;
+                let shard = metrics::compute_shard(&inputs, settings);
+                drop(inputs);
+                let mut rows = combined.add(shard?)?;
+                let names = &packed.names;
+                input::decode(&mut rows, "risk", &names.risks)?;
+                input::decode(&mut rows, "title", &names.titles)?;
+                input::decode(&mut rows, "doc", &names.documents)?;
+                let rows = tables::drop_internal(&rows)?;
+                match &mut output {
+                    Output::Memory(_) => match &mut risk_periods {
+                        Some(all) => all.vstack_mut_owned(rows).map(|_| ())?,
+                        None => risk_periods = Some(rows),
+                    },
+                    Output::Folder { sink, .. } => {
+                        if k == 0 {
+                            // Written whole if no shard has a row.
+                            empty.push(("fact_risk_period", rows.clear()));
                         }
+                        sink.write(vec![("fact_risk_period", rows)])?;
                     }
                 }
             }
