@@ -305,12 +305,7 @@ pub(crate) fn inline_element(
         "a" => {
             out.push('[');
             inline(&element.children, out, context)?;
-            out.push_str("](");
-            out.push_str(element.attribute("href").unwrap_or(""));
-            if let Some(title) = element.attribute("title") {
-                let _ = write!(out, " \"{}\"", title.replace('"', "\\\""));
-            }
-            out.push(')');
+            link_target(element.attribute("href"), element.attribute("title"), out);
         }
         "img" => {
             let _ = write!(
@@ -324,15 +319,31 @@ pub(crate) fn inline_element(
             }
             out.push(')');
         }
-        "insert" => {
-            let kind = element.attribute("type").unwrap_or("param");
-            let id = element.attribute("id-ref").unwrap_or("");
-            let _ = write!(out, "{{{{ insert: {kind}, {id} }}}}");
-        }
+        "insert" => insert(element.attribute("type"), element.attribute("id-ref"), out),
         "br" => out.push_str("  \n"),
         _ => return Err(unsupported(element, context)),
     }
     Ok(())
+}
+
+/// The end of a link's Markdown, after its text: `](href "title")`.
+pub(crate) fn link_target(href: Option<&str>, title: Option<&str>, out: &mut String) {
+    out.push_str("](");
+    out.push_str(href.unwrap_or(""));
+    if let Some(title) = title {
+        let _ = write!(out, " \"{}\"", title.replace('"', "\\\""));
+    }
+    out.push(')');
+}
+
+/// The Markdown of a parameter insert: `{{ insert: type, id }}` (type `param` when absent).
+pub(crate) fn insert(kind: Option<&str>, id: Option<&str>, out: &mut String) {
+    let _ = write!(
+        out,
+        "{{{{ insert: {}, {} }}}}",
+        kind.unwrap_or("param"),
+        id.unwrap_or("")
+    );
 }
 
 fn collapse(text: &str) -> String {

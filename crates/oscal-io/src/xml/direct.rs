@@ -44,9 +44,10 @@ const ROOT_ITEM_INDENT: usize = 3;
 /// first half reaches it. Should the guess not be an item of that list (the bytes look like
 /// one but sit deeper), the first half goes on by itself: the output is the same either way.
 fn convert(text: &str, split_min: usize) -> Step<(Vec<u8>, bool)> {
-    let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    let Some((at, child)) = split_point(text).filter(|_| text.len() >= split_min && two_cores)
-    else {
+    let halves =
+        text.len() >= split_min && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    // The split point is only looked for when the document will be split.
+    let Some((at, child)) = halves.then(|| split_point(text)).flatten() else {
         return Pass::new(text).document();
     };
     std::thread::scope(|scope| {
@@ -782,9 +783,7 @@ impl<'a> Pass<'a> {
         if !empty {
             let mut text = std::mem::take(&mut self.paragraph);
             text.clear();
-            self.enter()?;
-            let done = self.inline(&mut text);
-            self.open -= 1;
+            let done = self.nested_inline(&mut text);
             markup::guard_block_starts_into(&text, out);
             self.paragraph = text;
             done?;
@@ -855,11 +854,7 @@ impl<'a> Pass<'a> {
                         _ => {}
                     }
                 }
-                out.push_str("{{ insert: ");
-                out.push_str(kind.as_deref().unwrap_or("param"));
-                out.push_str(", ");
-                out.push_str(id.as_deref().unwrap_or(""));
-                out.push_str(" }}");
+                markup::insert(kind.as_deref(), id.as_deref(), out);
                 return Ok(());
             }
             _ => {
@@ -870,12 +865,18 @@ impl<'a> Pass<'a> {
         check_attributes(start)?;
         out.push_str(mark);
         if !empty {
-            self.enter()?;
-            self.inline(out)?;
-            self.open -= 1;
+            self.nested_inline(out)?;
         }
         out.push_str(mark);
         Ok(())
+    }
+
+    /// [`Pass::inline`] of an element that has just been opened, counted as one level deeper.
+    fn nested_inline(&mut self, out: &mut String) -> Step {
+        self.enter()?;
+        let done = self.inline(out);
+        self.open -= 1;
+        done
     }
 
     fn link(&mut self, start: &BytesStart<'a>, empty: bool, out: &mut String) -> Step {
@@ -890,18 +891,9 @@ impl<'a> Pass<'a> {
         }
         out.push('[');
         if !empty {
-            self.enter()?;
-            self.inline(out)?;
-            self.open -= 1;
+            self.nested_inline(out)?;
         }
-        out.push_str("](");
-        out.push_str(href.as_deref().unwrap_or(""));
-        if let Some(title) = title {
-            out.push_str(" \"");
-            out.push_str(&title.replace('"', "\\\""));
-            out.push('"');
-        }
-        out.push(')');
+        markup::link_target(href.as_deref(), title.as_deref(), out);
         Ok(())
     }
 
@@ -1058,31 +1050,17 @@ fn reference_char(reference: &quick_xml::events::BytesRef<'_>) -> Step<char> {
         allowed(c.encode_utf8(&mut buffer))?;
         return Ok(c);
     }
-    match &*reference.xml10_content() {
-        "amp" => Ok('&'),
-        "lt" => Ok('<'),
-        "gt" => Ok('>'),
-        "quot" => Ok('"'),
-        "apos" => Ok('\''),
-        _ => Err(Detour),
-    }
+    super::dom::predefined_entity(&reference.xml10_content())
+        .and_then(|text| text.chars().next())
+        .ok_or(Detour)
 }
 
-/// Text without the characters XML 1.0 does not allow (the C0 controls but tab, line feed and
-/// carriage return; U+FFFE and U+FFFF).
+/// Text without the characters XML 1.0 does not allow.
 fn allowed(text: &str) -> Step {
-    // Every byte looked at (no early exit, so the loop vectorises); characters only when a
-    // suspect byte is found.
-    let suspect = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) | (b == 0xEF);
-    if !text.bytes().fold(false, |any, b| any | suspect(b)) {
-        return Ok(());
+    match super::dom::disallowed_char(text) {
+        Some(_) => Err(Detour),
+        None => Ok(()),
     }
-    if text.chars().any(|c| {
-        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
-    }) {
-        return Err(Detour);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -198,16 +198,27 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
 /// Refuses characters that XML 1.0 does not allow in a document (NUL and the other C0 controls
 /// but tab, line feed and carriage return; U+FFFE and U+FFFF), written raw or by reference.
 fn check_chars(text: &str, offset: usize) -> Result<(), DomError> {
-    match text
-        .chars()
-        .find(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))
-    {
+    match disallowed_char(text) {
         Some(c) => Err(error(
             offset,
             format!("character U+{:04X} is not allowed in XML", u32::from(c)),
         )),
         None => Ok(()),
     }
+}
+
+/// The first character of `text` that XML 1.0 does not allow in a document (NUL and the other
+/// C0 controls but tab, line feed and carriage return; U+FFFE and U+FFFF), if any.
+pub(crate) fn disallowed_char(text: &str) -> Option<char> {
+    // Every byte looked at (no early exit, so the loop vectorises); characters only when a
+    // suspect byte is found.
+    let suspect = |b: u8| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) | (b == 0xEF);
+    if !text.bytes().fold(false, |any, b| any | suspect(b)) {
+        return None;
+    }
+    text.chars().find(|c| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+    })
 }
 
 fn push_text(stack: &mut [Element], text: &str, offset: usize) -> Result<(), DomError> {
@@ -225,7 +236,8 @@ fn push_text(stack: &mut [Element], text: &str, offset: usize) -> Result<(), Dom
     Ok(())
 }
 
-fn predefined_entity(name: &str) -> Option<&'static str> {
+/// The text of one of XML's five predefined entities.
+pub(crate) fn predefined_entity(name: &str) -> Option<&'static str> {
     Some(match name {
         "amp" => "&",
         "lt" => "<",
