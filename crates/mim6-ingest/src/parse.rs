@@ -362,8 +362,21 @@ fn build_ssp<'r>(
             [level, level, level]
         }
     };
-    let mut implementations = Vec::new();
-    let mut implementation_controls = Vec::new();
+    // Rows and uuids counted first, so that no list grows (a copy into fresh memory) as it fills.
+    let (mut rows, mut uuids) = (0, 0);
+    for requirement in &ssp.control_implementation.implemented_requirements {
+        let by_statement: usize = requirement
+            .statements
+            .iter()
+            .map(|s| s.by_components.len())
+            .sum();
+        let by_components = requirement.by_components.len() + by_statement;
+        rows += by_components.max(usize::from(requirement.statements.is_empty()));
+        uuids += 1 + requirement.statements.len() + by_components;
+    }
+    checker.uuids.reserve(uuids);
+    let mut implementations = Vec::with_capacity(rows);
+    let mut implementation_controls = Vec::with_capacity(uuids);
     // A stand-in until the document is linked, shared by its rows.
     let no_system: Arc<str> = Arc::from("");
     let base = "/system-security-plan/control-implementation/implemented-requirements";
@@ -470,12 +483,23 @@ fn build_ar<'r>(
     checker.time(&ar.metadata.last_modified, || {
         format!("{base}/metadata/last-modified")
     })?;
-    let (mut findings, mut observations, mut risks) = (Vec::new(), Vec::new(), Vec::new());
+    let rows = |count: fn(&project::AssessmentResult<'_>) -> usize| -> usize {
+        ar.results.iter().map(count).sum()
+    };
+    let counts = [
+        rows(|r| r.findings.len()),
+        rows(|r| r.observations.len()),
+        rows(|r| r.risks.len()),
+    ];
+    checker
+        .uuids
+        .reserve(ar.results.len() + counts.iter().sum::<usize>());
+    let mut findings = Vec::with_capacity(counts[0]);
+    let mut observations = Vec::with_capacity(counts[1]);
+    let mut risks = Vec::with_capacity(counts[2]);
     let unlinked = Unlinked::new();
     let (no_system, no_document) = (&unlinked.system, &unlinked.document);
     for (i, result) in ar.results.iter().enumerate() {
-        findings.reserve(result.findings.len());
-        observations.reserve(result.observations.len());
         let at = format!("{base}/results/{i}");
         checker.uuid(&result.uuid, || format!("{at}/uuid"))?;
         let start = checker.time(&result.start, || format!("{at}/start"))?;
@@ -587,6 +611,9 @@ fn build_poam<'r>(
         format!("{base}/metadata/last-modified")
     })?;
     let unlinked = Unlinked::new();
+    checker
+        .uuids
+        .reserve(poam.risks.len() + poam.poam_items.len());
     let mut risks = Vec::with_capacity(poam.risks.len());
     for (k, item) in poam.risks.iter().enumerate() {
         let at = || format!("{base}/risks/{k}");

@@ -5,8 +5,44 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 
-/// A string borrowed from the input when possible.
-pub(crate) type Str<'a> = Cow<'a, str>;
+/// A string borrowed from the input when it has no escapes. A newtype rather than a bare
+/// `Cow`, which serde borrows only as a field of its own: inside an `Option` or a `Vec` a bare
+/// `Cow<str>` is always copied into a fresh `String`.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Str<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl std::ops::Deref for Str<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Str<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Str<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Str<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Str<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
 
 /// A document of one of the four ingested models, by its root key (other root keys, such as
 /// `$schema`, are skipped).
@@ -374,4 +410,26 @@ pub(crate) struct PoamItem<'a> {
     pub(crate) title: Str<'a>,
     #[serde(borrow, default)]
     pub(crate) related_risks: Vec<RelatedRisk<'a>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn borrowed(text: &Str<'_>) -> bool {
+        matches!(text.0, Cow::Borrowed(_))
+    }
+
+    #[test]
+    fn strings_in_options_and_lists_are_borrowed_unless_escaped() {
+        let text = r#"{"uuid": "u", "methods": ["TEST", "EXA\u004dINE"],
+            "collected": "2025-01-01T00:00:00Z", "expires": "2026-01-01T00:00:00Z"}"#;
+        let observation: Observation<'_> = serde_json::from_str(text).unwrap();
+        assert!(borrowed(&observation.uuid));
+        assert!(borrowed(&observation.methods[0]));
+        assert!(borrowed(observation.expires.as_ref().unwrap()));
+        // An escape has to be decoded into a string of its own.
+        assert!(!borrowed(&observation.methods[1]));
+        assert_eq!(&*observation.methods[1], "EXAMINE");
+    }
 }
