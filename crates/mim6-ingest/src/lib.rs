@@ -13,6 +13,7 @@ mod link;
 mod parse;
 mod project;
 mod risk;
+mod time;
 
 use std::path::{Path, PathBuf};
 

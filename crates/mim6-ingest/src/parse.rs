@@ -247,7 +247,7 @@ impl<'r> Checker<'_, 'r> {
     }
 
     fn time(&self, text: &str, pointer: impl FnOnce() -> String) -> Result<Timestamp, Rejection> {
-        text.parse::<Timestamp>().map_err(|_| {
+        crate::time::parse(text).ok_or_else(|| {
             self.fail(
                 pointer(),
                 format!("`{text}` is not a date-time with a time zone (RFC 3339)"),
