@@ -635,7 +635,7 @@ fn build_poam<'r>(
             system: Arc::clone(&unlinked.system),
             document: Arc::clone(&unlinked.document),
             date,
-            item: item.uuid.as_ref().map(ToString::to_string),
+            item: item.uuid.as_deref().map(str::to_owned),
             title: item.title.to_string(),
             risks: item
                 .related_risks
@@ -724,7 +724,7 @@ fn build_risk(
     let mitigating = item
         .mitigating_factors
         .iter()
-        .filter_map(|m| m.implementation_uuid.as_ref().map(ToString::to_string))
+        .filter_map(|m| m.implementation_uuid.as_deref().map(str::to_owned))
         .collect();
     Ok((row, mitigating))
 }

@@ -20,12 +20,6 @@ impl std::ops::Deref for Str<'_> {
     }
 }
 
-impl std::fmt::Display for Str<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 impl AsRef<str> for Str<'_> {
     fn as_ref(&self) -> &str {
         &self.0
