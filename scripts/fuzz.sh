@@ -14,7 +14,7 @@ export RUSTC_BOOTSTRAP=1
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 seconds="${SECONDS_EACH:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json_validate xml_convert yaml_read markup resolve_profile pipeline_parse)
+[ ${#targets[@]} -gt 0 ] || targets=(json_validate xml_convert yaml_read markup resolve_profile pipeline_parse projection)
 
 # Copies files into a corpus under names of their content's hash (several share a file name).
 add() {
@@ -29,7 +29,7 @@ seed() {
     mkdir -p "$corpus"
     local fixtures="$repo/tests/fixtures"
     case "$target" in
-        json_validate|resolve_profile)
+        json_validate|resolve_profile|projection)
             find "$fixtures/nist/examples" "$fixtures/pipeline" "$repo/profiles" -name '*.json' -size -200k | add "$corpus" ;;
         xml_convert)
             find "$fixtures/nist/examples" "$repo/profiles" -name '*.xml' -size -200k | add "$corpus" ;;

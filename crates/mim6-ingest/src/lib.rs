@@ -12,6 +12,7 @@ mod facts;
 mod link;
 mod parse;
 mod project;
+mod reader;
 mod risk;
 mod time;
 
@@ -399,6 +400,13 @@ fn pipelined<'b, T: Send>(
         pending = next.expect("the scope waits for the batch it read");
     }
     take(pending)
+}
+
+/// For the fuzzer: reads `text` as ingest reads a JSON document, with the fast reader and,
+/// when that reads it, with serde_json; panics unless both give the same projection.
+#[doc(hidden)]
+pub fn check_projection_reader(text: &str) {
+    reader::check(text);
 }
 
 /// Ingests the documents under `options.inputs` and keeps every fact row (see [`ingest_into`]

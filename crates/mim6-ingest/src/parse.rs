@@ -125,9 +125,10 @@ fn project(path: &Path, bytes: &[u8]) -> Result<Read, Rejection> {
                 not_ingested(model.root_key()).map_err(|reason| reject(String::new(), reason))?;
             }
             let text = oscal_io::decode_text(path, bytes).map_err(|e| whole(path, &e))?;
-            // The fast path does not track where it is; only a failure is parsed again to
-            // say where it went wrong.
-            let root: Root<'_> = match serde_json::from_str(text) {
+            // The reader, then serde_json for what it declines; neither tracks where it is,
+            // so only a failure is parsed again to say where it went wrong.
+            let read = crate::reader::from_str(text).or_else(|_| serde_json::from_str(text));
+            let root: Root<'_> = match read {
                 Ok(root) => root,
                 Err(_) => {
                     let mut de = serde_json::Deserializer::from_str(text);
