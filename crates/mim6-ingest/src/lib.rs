@@ -296,36 +296,38 @@ pub fn ingest_into(
     let batch_size = options.batch.max(1);
     let mut facts = Facts::default();
     let (mut assessment_plans, mut unannounced) = (Vec::new(), Vec::new());
-    pipelined(plans.chunks(batch_size), &parse_batch, |parsed| {
+    // Plans are linked before the first result; once they all are, assessment plans and the
+    // results found among them are linked (as a batch of their own).
+    let mut plans_linked = false;
+    // One pipeline for both, so that the first results are read while the last plans are
+    // linked.
+    let batches = (plans.chunks(batch_size).map(|batch| (false, batch)))
+        .chain(results.chunks(batch_size).map(|batch| (true, batch)));
+    pipelined(batches, &parse_batch, |(of_results, parsed)| {
         let entries = note(parsed, &mut summary);
-        reserve(&mut facts, &entries);
-        for entry in entries {
-            match entry.doc.parsed {
-                parse::Parsed::Ssp { .. } => linker.add_ssp(entry, &mut facts),
-                parse::Parsed::Ap { .. } => assessment_plans.push(entry),
-                // A result or POA&M whose first bytes did not say so: linked with the rest.
-                parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => unannounced.push(entry),
-            }
+        if of_results && !plans_linked {
+            let unannounced = std::mem::take(&mut unannounced);
+            link_plans(
+                &mut linker,
+                &assessment_plans,
+                unannounced,
+                &mut facts,
+                sink,
+            )?;
+            plans_linked = true;
         }
-        sink(std::mem::take(&mut facts)).map_err(Error::Sink)
-    })?;
-    for entry in &assessment_plans {
-        linker.add_ap(entry, &mut facts);
-    }
-    for entry in unannounced {
-        linker.add_result(entry, &mut facts);
-    }
-    sink(std::mem::take(&mut facts)).map_err(Error::Sink)?;
-    pipelined(results.chunks(batch_size), &parse_batch, |parsed| {
-        let entries = note(parsed, &mut summary);
         reserve(&mut facts, &entries);
         for entry in entries {
-            match entry.doc.parsed {
-                parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. } => {
+            match (of_results, &entry.doc.parsed) {
+                (false, parse::Parsed::Ssp { .. }) => linker.add_ssp(entry, &mut facts),
+                (false, parse::Parsed::Ap { .. }) => assessment_plans.push(entry),
+                // A result or POA&M whose first bytes did not say so: linked with the rest.
+                (false, _) => unannounced.push(entry),
+                (true, parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. }) => {
                     linker.add_result(entry, &mut facts);
                 }
                 // The first bytes announced a result or POA&M; the document is something else.
-                ref other => summary.rejected.push(Rejection {
+                (true, other) => summary.rejected.push(Rejection {
                     location: String::new(),
                     reason: format!(
                         "announces {} in its first bytes but is read as a {}",
@@ -338,6 +340,15 @@ pub fn ingest_into(
         }
         sink(std::mem::take(&mut facts)).map_err(Error::Sink)
     })?;
+    if !plans_linked {
+        link_plans(
+            &mut linker,
+            &assessment_plans,
+            unannounced,
+            &mut facts,
+            sink,
+        )?;
+    }
     summary.rejected.append(&mut linker.rejected);
     summary.rejected.sort();
     summary.warnings = misses
@@ -346,6 +357,24 @@ pub fn ingest_into(
         .chain(linker.warnings)
         .collect();
     Ok(summary)
+}
+
+/// Links the assessment plans, then the results and POA&Ms found among the plans, once every
+/// system security plan is linked; hands on their rows as a batch of their own.
+fn link_plans(
+    linker: &mut link::Linker,
+    assessment_plans: &[link::Entry],
+    unannounced: Vec<link::Entry>,
+    facts: &mut Facts,
+    sink: &mut dyn FnMut(Facts) -> Result<(), SinkError>,
+) -> Result<(), Error> {
+    for entry in assessment_plans {
+        linker.add_ap(entry, facts);
+    }
+    for entry in unannounced {
+        linker.add_result(entry, facts);
+    }
+    sink(std::mem::take(facts)).map_err(Error::Sink)
 }
 
 /// Makes room in `facts` for the rows of `entries` at once, rather than growing the lists
@@ -380,24 +409,25 @@ fn reserve(facts: &mut Facts, entries: &[link::Entry]) {
 }
 
 /// Reads batch after batch with `read` (on the rayon pool) and hands each to `take` (on this
-/// thread) in order, reading the next batch while the last one is being taken.
-fn pipelined<'b, T: Send>(
-    mut batches: impl Iterator<Item = &'b [usize]>,
+/// thread) in order, with the batch's tag, reading the next batch while the last one is being
+/// taken.
+fn pipelined<'b, K: Copy + Send, T: Send>(
+    mut batches: impl Iterator<Item = (K, &'b [usize])>,
     read: &(dyn Fn(&[usize]) -> T + Sync),
-    mut take: impl FnMut(T) -> Result<(), Error>,
+    mut take: impl FnMut((K, T)) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    let Some(first) = batches.next() else {
+    let Some((tag, first)) = batches.next() else {
         return Ok(());
     };
-    let mut pending = read(first);
-    for batch in batches {
+    let mut pending = (tag, read(first));
+    for (tag, batch) in batches {
         let mut next = None;
         let taken = rayon::in_place_scope(|scope| {
             scope.spawn(|_| next = Some(read(batch)));
             take(pending)
         });
         taken?;
-        pending = next.expect("the scope waits for the batch it read");
+        pending = (tag, next.expect("the scope waits for the batch it read"));
     }
     take(pending)
 }
