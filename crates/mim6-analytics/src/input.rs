@@ -286,7 +286,7 @@ impl Packer {
         for row in &facts.implementations {
             let (Some(s), Some(&c)) = (
                 sys(&self.system_index, &row.system),
-                self.control_index.get(&row.control),
+                self.control_index.get(&*row.control),
             ) else {
                 continue;
             };
@@ -332,7 +332,7 @@ impl Packer {
             let risk = self.risk_ids.id(&row.risk);
             let shard = self.system_shard[s as usize] as usize;
             for control in &row.mitigated_controls {
-                if let Some(&c) = self.control_index.get(control) {
+                if let Some(&c) = self.control_index.get(&**control) {
                     self.shards[shard]
                         .risk_controls
                         .push(s, c, risk, seconds(row.date));

@@ -176,7 +176,7 @@ pub(crate) fn fact_frames(
         ),
         Column::new(
             "control".into(),
-            i.iter().map(|r| r.control.as_str()).collect::<Vec<_>>(),
+            i.iter().map(|r| &*r.control).collect::<Vec<_>>(),
         ),
         Column::new(
             "statement".into(),
@@ -225,7 +225,7 @@ pub(crate) fn fact_frames(
         ),
         Column::new(
             "result".into(),
-            f.iter().map(|r| r.result.as_str()).collect::<Vec<_>>(),
+            f.iter().map(|r| &*r.result).collect::<Vec<_>>(),
         ),
         Column::new(
             "date".into(),
@@ -237,7 +237,7 @@ pub(crate) fn fact_frames(
         ),
         Column::new(
             "control".into(),
-            f.iter().map(|r| r.control.as_str()).collect::<Vec<_>>(),
+            f.iter().map(|r| &*r.control).collect::<Vec<_>>(),
         ),
         Column::new(
             "target".into(),
@@ -276,7 +276,7 @@ pub(crate) fn fact_frames(
         ),
         Column::new(
             "result".into(),
-            o.iter().map(|r| r.result.as_str()).collect::<Vec<_>>(),
+            o.iter().map(|r| &*r.result).collect::<Vec<_>>(),
         ),
         Column::new(
             "observation".into(),
@@ -284,11 +284,11 @@ pub(crate) fn fact_frames(
         ),
         Column::new(
             "methods".into(),
-            o.iter().map(|r| r.methods.as_str()).collect::<Vec<_>>(),
+            o.iter().map(|r| &*r.methods).collect::<Vec<_>>(),
         ),
         Column::new(
             "origins".into(),
-            o.iter().map(|r| r.origins.as_str()).collect::<Vec<_>>(),
+            o.iter().map(|r| &*r.origins).collect::<Vec<_>>(),
         ),
         Column::new(
             "collected".into(),
@@ -334,7 +334,7 @@ pub(crate) fn fact_frames(
         ),
         Column::new(
             "status".into(),
-            r.iter().map(|x| x.status.as_str()).collect::<Vec<_>>(),
+            r.iter().map(|x| &*x.status).collect::<Vec<_>>(),
         ),
         Column::new(
             "deadline".into(),

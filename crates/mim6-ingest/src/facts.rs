@@ -35,15 +35,15 @@ pub struct ImplementationRow {
     /// The SSP's uuid.
     pub system: Arc<str>,
     /// Control id.
-    pub control: String,
+    pub control: Arc<str>,
     /// Statement id, for statement-level claims.
     pub statement: Option<String>,
     /// The component's uuid (`None` for a requirement without by-components).
     pub component: Option<String>,
     /// `implementation-status/@state`, if any.
-    pub state: Option<String>,
+    pub state: Option<Arc<str>>,
     /// The requirement's `control-origination` prop, if any.
-    pub origination: Option<String>,
+    pub origination: Option<Arc<str>>,
     /// The by-component has `inherited` entries.
     pub inherited: bool,
     /// The by-component exports `provided` implementations.
@@ -58,7 +58,7 @@ pub struct FindingRow {
     /// The results file.
     pub document: Arc<Path>,
     /// The result's uuid.
-    pub result: String,
+    pub result: Arc<str>,
     /// The result's date: its end, else its start.
     pub date: Timestamp,
     /// The finding's uuid.
@@ -85,13 +85,13 @@ pub struct ObservationRow {
     /// The SSP the results belong to.
     pub system: Arc<str>,
     /// The result's uuid.
-    pub result: String,
+    pub result: Arc<str>,
     /// The observation's uuid.
     pub observation: String,
     /// Its methods, `|`-separated (`TEST|EXAMINE`).
-    pub methods: String,
+    pub methods: Arc<str>,
     /// Its origin actor types, `|`-separated (`tool`, `party`, `assessment-platform`).
-    pub origins: String,
+    pub origins: Arc<str>,
     /// When the evidence was collected.
     pub collected: Timestamp,
     /// When it expires, if said.
@@ -139,7 +139,7 @@ pub struct RiskRow {
     /// Its title.
     pub title: String,
     /// Its status.
-    pub status: String,
+    pub status: Arc<str>,
     /// Its deadline.
     pub deadline: Option<Timestamp>,
     /// The first risk-log entry's start, else the copy's date.
@@ -161,7 +161,7 @@ pub struct RiskRow {
     /// Prop `accepted` is `true`.
     pub accepted: bool,
     /// Controls of the SSP implementations its mitigating factors name.
-    pub mitigated_controls: Vec<String>,
+    pub mitigated_controls: Vec<Arc<str>>,
 }
 
 /// A POA&M item.

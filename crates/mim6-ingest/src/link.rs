@@ -97,7 +97,7 @@ struct Implementations {
 }
 
 impl Implementations {
-    fn new(pairs: Vec<(String, String)>, names: &mut ControlNames) -> Implementations {
+    fn new(pairs: Vec<(String, Arc<str>)>, names: &mut ControlNames) -> Implementations {
         let mut out = Implementations::default();
         let mut numbered = Vec::with_capacity(pairs.len());
         for (uuid, control) in pairs {
@@ -157,18 +157,18 @@ fn uuid_number(text: &str) -> Option<u128> {
 /// Control ids, numbered.
 #[derive(Debug, Default)]
 struct ControlNames {
-    ids: FxHashMap<String, u32>,
-    names: Vec<String>,
+    ids: FxHashMap<Arc<str>, u32>,
+    names: Vec<Arc<str>>,
 }
 
 impl ControlNames {
-    fn id(&mut self, name: &str) -> u32 {
+    fn id(&mut self, name: &Arc<str>) -> u32 {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
         let id = self.names.len() as u32;
-        self.ids.insert(name.to_owned(), id);
-        self.names.push(name.to_owned());
+        self.ids.insert(Arc::clone(name), id);
+        self.names.push(Arc::clone(name));
         id
     }
 }
@@ -460,7 +460,7 @@ impl Linker {
                 ids.dedup();
                 row.mitigated_controls = ids
                     .iter()
-                    .map(|&id| control_names[id as usize].clone())
+                    .map(|&id| Arc::clone(&control_names[id as usize]))
                     .collect();
                 facts.risks.push(row);
             }
@@ -560,24 +560,24 @@ mod tests {
         let pairs = vec![
             (
                 "6f3c1e2a-0000-4000-8000-00000000000b".to_owned(),
-                "ac-2".to_owned(),
+                Arc::from("ac-2"),
             ),
             (
                 "6f3c1e2a-0000-4000-8000-00000000000a".to_owned(),
-                "ac-1".to_owned(),
+                Arc::from("ac-1"),
             ),
             (
                 "6f3c1e2a-0000-4000-8000-00000000000a".to_owned(),
-                "ac-9".to_owned(),
+                Arc::from("ac-9"),
             ),
             (
                 "6F3C1E2A-0000-4000-8000-00000000000C".to_owned(),
-                "ir-4".to_owned(),
+                Arc::from("ir-4"),
             ),
-            ("not-a-uuid".to_owned(), "ir-5".to_owned()),
+            ("not-a-uuid".to_owned(), Arc::from("ir-5")),
         ];
         let found = Implementations::new(pairs, &mut names);
-        let control = |uuid: &str| found.get(uuid).map(|id| names.names[id as usize].as_str());
+        let control = |uuid: &str| found.get(uuid).map(|id| &*names.names[id as usize]);
         assert_eq!(
             control("6f3c1e2a-0000-4000-8000-00000000000a"),
             Some("ac-9"),

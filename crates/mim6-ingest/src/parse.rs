@@ -47,7 +47,7 @@ pub(crate) enum Parsed {
         impact: [Option<u8>; 3],
         implementations: Vec<ImplementationRow>,
         /// Uuids of requirements, statements and by-components, with their control.
-        implementation_controls: Vec<(String, String)>,
+        implementation_controls: Vec<(String, Arc<str>)>,
     },
     Ap {
         import: String,
@@ -379,34 +379,35 @@ fn build_ssp<'r>(
     let mut implementations = Vec::with_capacity(rows);
     let mut implementation_controls = Vec::with_capacity(uuids);
     // A stand-in until the document is linked, shared by its rows.
-    let no_system: Arc<str> = Arc::from("");
     let base = "/system-security-plan/control-implementation/implemented-requirements";
+    let mut shared = Shared::new();
     for (r, requirement) in ssp
         .control_implementation
         .implemented_requirements
         .iter()
         .enumerate()
     {
-        let control = requirement.control_id.to_ascii_lowercase();
+        let control: Arc<str> = Arc::from(requirement.control_id.to_ascii_lowercase());
         checker.uuid(&requirement.uuid, || format!("{base}/{r}/uuid"))?;
-        implementation_controls.push((requirement.uuid.to_string(), control.clone()));
+        implementation_controls.push((requirement.uuid.to_string(), Arc::clone(&control)));
         let origination = requirement
             .props
             .iter()
             .find(|p| p.name == "control-origination")
-            .map(|p| p.value.to_string());
+            .map(|p| shared.token(&p.value));
         let mut row = |statement: Option<&str>, by: Option<&project::ByComponent<'_>>| {
             let state = by
                 .and_then(|b| b.implementation_status.as_ref())
-                .map(|s| s.state.to_string())
+                .map(|s| &*s.state)
                 .or_else(|| {
                     // OSCAL 1.0 wrote the status as a prop.
                     by.and_then(|b| b.props.iter().find(|p| p.name == "implementation-status"))
-                        .map(|p| p.value.to_string())
-                });
+                        .map(|p| &*p.value)
+                })
+                .map(|state| shared.token(state));
             implementations.push(ImplementationRow {
-                system: Arc::clone(&no_system),
-                control: control.clone(),
+                system: Arc::clone(&shared.system),
+                control: Arc::clone(&control),
                 statement: statement.map(str::to_owned),
                 component: by.map(|b| b.component_uuid.to_string()),
                 state,
@@ -422,19 +423,19 @@ fn build_ssp<'r>(
         }
         for (b, by) in requirement.by_components.iter().enumerate() {
             checker.uuid(&by.uuid, || format!("{base}/{r}/by-components/{b}/uuid"))?;
-            implementation_controls.push((by.uuid.to_string(), control.clone()));
+            implementation_controls.push((by.uuid.to_string(), Arc::clone(&control)));
             row(None, Some(by));
         }
         for (s, statement) in requirement.statements.iter().enumerate() {
             checker.uuid(&statement.uuid, || {
                 format!("{base}/{r}/statements/{s}/uuid")
             })?;
-            implementation_controls.push((statement.uuid.to_string(), control.clone()));
+            implementation_controls.push((statement.uuid.to_string(), Arc::clone(&control)));
             for (b, by) in statement.by_components.iter().enumerate() {
                 checker.uuid(&by.uuid, || {
                     format!("{base}/{r}/statements/{s}/by-components/{b}/uuid")
                 })?;
-                implementation_controls.push((by.uuid.to_string(), control.clone()));
+                implementation_controls.push((by.uuid.to_string(), Arc::clone(&control)));
                 row(Some(&statement.statement_id), Some(by));
             }
         }
@@ -452,18 +453,6 @@ fn build_ssp<'r>(
         implementations,
         implementation_controls,
     })
-}
-
-/// `parts` joined with `|`.
-fn joined<'a>(parts: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::new();
-    for (i, part) in parts.enumerate() {
-        if i > 0 {
-            out.push('|');
-        }
-        out.push_str(part);
-    }
-    out
 }
 
 /// The control a finding target names: the target id up to the first `_`, lower case.
@@ -498,8 +487,7 @@ fn build_ar<'r>(
     let mut findings = Vec::with_capacity(counts[0]);
     let mut observations = Vec::with_capacity(counts[1]);
     let mut risks = Vec::with_capacity(counts[2]);
-    let unlinked = Unlinked::new();
-    let (no_system, no_document) = (&unlinked.system, &unlinked.document);
+    let mut shared = Shared::new();
     for (i, result) in ar.results.iter().enumerate() {
         let at = format!("{base}/results/{i}");
         checker.uuid(&result.uuid, || format!("{at}/uuid"))?;
@@ -508,6 +496,7 @@ fn build_ar<'r>(
             Some(end) => checker.time(end, || format!("{at}/end"))?,
             None => start,
         };
+        let result_uuid: Arc<str> = Arc::from(&*result.uuid);
         // Observation uuid -> (automated TEST?, collected)
         let mut seen = rustc_hash::FxHashMap::default();
         for (o, observation) in result.observations.iter().enumerate() {
@@ -531,11 +520,11 @@ fn build_ar<'r>(
                     .any(|o| o == "tool" || o == "assessment-platform");
             seen.insert(observation.uuid.as_ref(), (automated, collected));
             observations.push(ObservationRow {
-                system: Arc::clone(no_system),
-                result: result.uuid.to_string(),
+                system: Arc::clone(&shared.system),
+                result: Arc::clone(&result_uuid),
                 observation: observation.uuid.to_string(),
-                methods: joined(observation.methods.iter().map(AsRef::as_ref)),
-                origins: joined(origins),
+                methods: shared.joined(observation.methods.iter().map(AsRef::as_ref)),
+                origins: shared.joined(origins),
                 collected,
                 expires,
             });
@@ -563,9 +552,9 @@ fn build_ar<'r>(
                 evidence = evidence.max(Some(collected));
             }
             findings.push(FindingRow {
-                system: Arc::clone(no_system),
-                document: Arc::clone(no_document),
-                result: result.uuid.to_string(),
+                system: Arc::clone(&shared.system),
+                document: Arc::clone(&shared.document),
+                result: Arc::clone(&result_uuid),
                 date,
                 finding: finding.uuid.to_string(),
                 control: control_of(&finding.target.target_id),
@@ -589,7 +578,7 @@ fn build_ar<'r>(
                 item,
                 &at,
                 (date, "assessment-results"),
-                &unlinked,
+                &mut shared,
             )?);
         }
     }
@@ -611,7 +600,7 @@ fn build_poam<'r>(
     let date = checker.time(&poam.metadata.last_modified, || {
         format!("{base}/metadata/last-modified")
     })?;
-    let unlinked = Unlinked::new();
+    let mut shared = Shared::new();
     checker
         .uuids
         .reserve(poam.risks.len() + poam.poam_items.len());
@@ -624,7 +613,7 @@ fn build_poam<'r>(
             item,
             &at,
             (date, "plan-of-action-and-milestones"),
-            &unlinked,
+            &mut shared,
         )?);
     }
     let mut items = Vec::with_capacity(poam.poam_items.len());
@@ -633,8 +622,8 @@ fn build_poam<'r>(
             checker.uuid(uuid, || format!("{base}/poam-items/{i}/uuid"))?;
         }
         items.push(PoamItemRow {
-            system: Arc::clone(&unlinked.system),
-            document: Arc::clone(&unlinked.document),
+            system: Arc::clone(&shared.system),
+            document: Arc::clone(&shared.document),
             date,
             item: item.uuid.as_deref().map(str::to_owned),
             title: item.title.to_string(),
@@ -654,18 +643,54 @@ fn build_poam<'r>(
     })
 }
 
-/// The system and document of a document's rows until it is linked: one of each, shared.
-struct Unlinked {
+/// Beyond this many distinct short values, a document's further values are not shared (each
+/// value is looked for among the known ones).
+const MAX_TOKENS: usize = 64;
+
+/// What the rows of a document share: stand-ins for their system and document until it is
+/// linked, and one string for each recurring short value (implementation states and
+/// originations, observation methods and origins, risk statuses) rather than one a row.
+struct Shared {
     system: Arc<str>,
     document: Arc<Path>,
+    tokens: Vec<Arc<str>>,
+    scratch: String,
 }
 
-impl Unlinked {
-    fn new() -> Unlinked {
-        Unlinked {
+impl Shared {
+    fn new() -> Shared {
+        Shared {
             system: Arc::from(""),
             document: Arc::from(Path::new("")),
+            tokens: Vec::new(),
+            scratch: String::new(),
         }
+    }
+
+    fn token(&mut self, text: &str) -> Arc<str> {
+        if let Some(known) = self.tokens.iter().find(|t| ***t == *text) {
+            return Arc::clone(known);
+        }
+        let token: Arc<str> = Arc::from(text);
+        if self.tokens.len() < MAX_TOKENS {
+            self.tokens.push(Arc::clone(&token));
+        }
+        token
+    }
+
+    /// `parts` joined with `|`.
+    fn joined<'a>(&mut self, parts: impl Iterator<Item = &'a str>) -> Arc<str> {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        for (i, part) in parts.enumerate() {
+            if i > 0 {
+                scratch.push('|');
+            }
+            scratch.push_str(part);
+        }
+        let token = self.token(&scratch);
+        self.scratch = scratch;
+        token
     }
 }
 
@@ -676,7 +701,7 @@ fn build_risk(
     item: &project::Risk<'_>,
     at: &dyn Fn() -> String,
     (date, source): (Timestamp, &'static str),
-    unlinked: &Unlinked,
+    shared: &mut Shared,
 ) -> Result<(RiskRow, Vec<String>), Rejection> {
     let deadline = match &item.deadline {
         Some(text) => Some(checker.time(text, || format!("{}/deadline", at()))?),
@@ -703,13 +728,13 @@ fn build_risk(
     }
     let facets = risk::normalise(&item.characterizations);
     let row = RiskRow {
-        system: Arc::clone(&unlinked.system),
-        document: Arc::clone(&unlinked.document),
+        system: Arc::clone(&shared.system),
+        document: Arc::clone(&shared.document),
         source,
         date,
         risk: item.uuid.to_string(),
         title: item.title.to_string(),
-        status: item.status.to_string(),
+        status: shared.token(&item.status),
         deadline,
         first_seen: first_seen.unwrap_or(date),
         closed,
@@ -733,6 +758,24 @@ fn build_risk(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn recurring_values_of_a_document_share_one_string() {
+        let mut shared = Shared::new();
+        let open = shared.token("open");
+        assert!(Arc::ptr_eq(&open, &shared.token("open")));
+        let methods = shared.joined(["TEST", "EXAMINE"].into_iter());
+        assert_eq!(&*methods, "TEST|EXAMINE");
+        assert!(Arc::ptr_eq(
+            &methods,
+            &shared.joined(["TEST", "EXAMINE"].into_iter())
+        ));
+        // Past the limit, values are still right, only no longer shared.
+        for i in 0..MAX_TOKENS * 2 {
+            assert_eq!(*shared.token(&i.to_string()), i.to_string());
+        }
+        assert_eq!(shared.tokens.len(), MAX_TOKENS);
+    }
 
     #[test]
     fn finding_targets_name_their_control() {

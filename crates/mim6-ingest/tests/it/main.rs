@@ -170,7 +170,7 @@ fn risks_carry_their_facets_lifecycle_and_controls() {
     for risk in &facts.risks {
         // The generator names the implemented requirement of the failed control.
         assert_eq!(risk.mitigated_controls.len(), 1, "{}", risk.risk);
-        if risk.status == "closed" {
+        if &*risk.status == "closed" {
             assert!(risk.closed.unwrap() > risk.first_seen);
         }
     }
