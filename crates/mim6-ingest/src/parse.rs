@@ -378,7 +378,6 @@ fn build_ssp<'r>(
     checker.uuids.reserve(uuids);
     let mut implementations = Vec::with_capacity(rows);
     let mut implementation_controls = Vec::with_capacity(uuids);
-    // A stand-in until the document is linked, shared by its rows.
     let base = "/system-security-plan/control-implementation/implemented-requirements";
     let mut shared = Shared::new();
     for (r, requirement) in ssp
