@@ -69,7 +69,7 @@ const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 
-/// Whether any byte of `chunk` is `"`, `\\` or a control character (below 0x20).
+/// Whether any byte of `chunk` is `"`, `\` or a control character (below 0x20).
 fn special(chunk: u64) -> bool {
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let quote = zero(chunk ^ (ONES * u64::from(b'"')));
