@@ -1,23 +1,26 @@
 //! Date-times as the documents write them.
 //!
-//! Nearly every date-time in a fleet is written `YYYY-MM-DDTHH:MM:SSZ`; that form is read
-//! here directly, a few hundred times a document, and every other form (fractions of a second,
-//! offsets, lower-case separators, a leap second) by jiff's RFC 3339 parser. Both give the same
-//! instant or both refuse.
+//! Nearly every date-time in a fleet is written `YYYY-MM-DDTHH:MM:SSZ`; that form is taken
+//! apart here directly and made an instant by jiff's calendar, a few hundred times a document,
+//! and every other form (fractions of a second, offsets, lower-case separators, a leap second,
+//! a date that does not exist) goes to jiff's RFC 3339 parser. Both give the same instant or
+//! both refuse.
 
 use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::Offset;
 
 /// `text` as an instant, if it is a date-time with a time zone (RFC 3339).
 pub(crate) fn parse(text: &str) -> Option<Timestamp> {
-    match utc_seconds(text.as_bytes()) {
-        Some(seconds) => Timestamp::from_second(seconds).ok(),
+    match utc_fields(text.as_bytes()) {
+        Some(datetime) => Offset::UTC.to_timestamp(datetime).ok(),
         None => text.parse().ok(),
     }
 }
 
-/// Seconds since the Unix epoch of `YYYY-MM-DDTHH:MM:SSZ` when `text` is exactly that and a
-/// real date and time of day; `None` for anything else, left to the full parser.
-fn utc_seconds(text: &[u8]) -> Option<i64> {
+/// The date and time of `YYYY-MM-DDTHH:MM:SSZ` when `text` is exactly that and a real date and
+/// time of day; `None` for anything else, left to the full parser.
+fn utc_fields(text: &[u8]) -> Option<DateTime> {
     let [
         y0,
         y1,
@@ -43,43 +46,14 @@ fn utc_seconds(text: &[u8]) -> Option<i64> {
     else {
         return None;
     };
-    let digits = |pair: [u8; 2]| -> Option<i64> {
+    let digits = |pair: [u8; 2]| -> Option<i8> {
         let [a, b] = pair;
-        (a.is_ascii_digit() && b.is_ascii_digit()).then(|| i64::from((a - b'0') * 10 + (b - b'0')))
+        (a.is_ascii_digit() && b.is_ascii_digit()).then(|| ((a - b'0') * 10 + (b - b'0')) as i8)
     };
-    let year = digits([y0, y1])? * 100 + digits([y2, y3])?;
+    let year = i16::from(digits([y0, y1])?) * 100 + i16::from(digits([y2, y3])?);
     let (month, day) = (digits([m0, m1])?, digits([d0, d1])?);
     let (hour, minute, second) = (digits([h0, h1])?, digits([i0, i1])?, digits([s0, s1])?);
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (years counted from 0,
-/// March-based so that the leap day ends the year).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    DateTime::new(year, month, day, hour, minute, second, 0).ok()
 }
 
 #[cfg(test)]
@@ -99,7 +73,7 @@ mod tests {
         let mut days = 0;
         while date < end {
             let text = format!("{date}T13:07:59Z");
-            assert!(utc_seconds(text.as_bytes()).is_some(), "{text}");
+            assert!(utc_fields(text.as_bytes()).is_some(), "{text}");
             assert_eq!(parse(&text), full(&text), "{text}");
             date = date.tomorrow().unwrap();
             days += 1;
@@ -137,7 +111,7 @@ mod tests {
             "２０２５-03-01T00:00:00Z",
             "",
         ] {
-            assert_eq!(utc_seconds(text.as_bytes()), None, "{text}");
+            assert_eq!(utc_fields(text.as_bytes()), None, "{text}");
             assert_eq!(parse(text), full(text), "{text}");
         }
         assert!(parse("2025-03-01T00:00:00.5Z").is_some());
@@ -152,7 +126,7 @@ mod tests {
             "9999-12-30T22:00:00Z",
             "9999-12-30T22:00:01Z",
         ] {
-            assert!(utc_seconds(text.as_bytes()).is_some());
+            assert!(utc_fields(text.as_bytes()).is_some());
             assert_eq!(parse(text), full(text), "{text}");
         }
         assert!(parse("9999-12-31T23:59:59Z").is_none());
