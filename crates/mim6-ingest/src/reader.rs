@@ -62,6 +62,10 @@ impl de::Error for Declined {
     }
 }
 
+/// The brackets of an object and of an array.
+const OBJECT: (u8, u8) = (b'{', b'}');
+const ARRAY: (u8, u8) = (b'[', b']');
+
 /// Nesting beyond this is declined (serde_json's own limit is 128).
 const MAX_DEPTH: u32 = 100;
 
@@ -155,13 +159,25 @@ impl<'a> Reader<'a> {
         serde_json::from_str(&self.text[start - 1..=end]).map_err(|_| Declined)
     }
 
-    fn enter(&mut self, open: u8) -> Result<(), Declined> {
+    /// The object or array opening here with `open`, its entries or items read by `read`, all
+    /// of them (a visitor that stops before the closing bracket is declined).
+    fn nested<T>(
+        &mut self,
+        (open, close): (u8, u8),
+        read: impl FnOnce(&mut Entries<'_, 'a>) -> Result<T, Declined>,
+    ) -> Result<T, Declined> {
         self.expect(open)?;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(Declined);
         }
-        Ok(())
+        let mut entries = Entries::new(self, close);
+        let value = read(&mut entries)?;
+        if !entries.done {
+            return Err(Declined);
+        }
+        self.depth -= 1;
+        Ok(value)
     }
 
     /// Skips one value.
@@ -175,9 +191,7 @@ impl<'a> Reader<'a> {
                 }
                 Ok(())
             }
-            Some(b'{') => {
-                self.enter(b'{')?;
-                let mut entries = Entries::new(self, b'}');
+            Some(b'{') => self.nested(OBJECT, |entries| {
                 while entries.next()? {
                     let reader = &mut *entries.reader;
                     let (_, _, escaped) = reader.string()?;
@@ -187,18 +201,14 @@ impl<'a> Reader<'a> {
                     reader.expect(b':')?;
                     reader.skip()?;
                 }
-                self.depth -= 1;
                 Ok(())
-            }
-            Some(b'[') => {
-                self.enter(b'[')?;
-                let mut items = Entries::new(self, b']');
+            }),
+            Some(b'[') => self.nested(ARRAY, |items| {
                 while items.next()? {
                     items.reader.skip()?;
                 }
-                self.depth -= 1;
                 Ok(())
-            }
+            }),
             Some(b't') => self.literal(b"true"),
             Some(b'f') => self.literal(b"false"),
             Some(b'n') => self.literal(b"null"),
@@ -328,25 +338,11 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         _: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Declined> {
-        self.enter(b'{')?;
-        let mut entries = Entries::new(self, b'}');
-        let value = visitor.visit_map(&mut entries)?;
-        if !entries.done {
-            return Err(Declined);
-        }
-        self.depth -= 1;
-        Ok(value)
+        self.nested(OBJECT, |entries| visitor.visit_map(entries))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
-        self.enter(b'[')?;
-        let mut items = Entries::new(self, b']');
-        let value = visitor.visit_seq(&mut items)?;
-        if !items.done {
-            return Err(Declined);
-        }
-        self.depth -= 1;
-        Ok(value)
+        self.nested(ARRAY, |items| visitor.visit_seq(items))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Declined> {
