@@ -295,26 +295,24 @@ pub fn ingest_into(
     };
     let batch_size = options.batch.max(1);
     let mut facts = Facts::default();
-    let (mut assessment_plans, mut unannounced) = (Vec::new(), Vec::new());
-    // Plans are linked before the first result; once they all are, assessment plans and the
-    // results found among them are linked (as a batch of their own).
-    let mut plans_linked = false;
+    let mut assessment_plans = Vec::new();
+    // Results and POA&Ms found among the plans; taken (`None`) once every plan is read, when
+    // they are linked with the assessment plans, before the first result.
+    let mut unannounced = Some(Vec::new());
     // One pipeline for both, so that the first results are read while the last plans are
     // linked.
     let batches = (plans.chunks(batch_size).map(|batch| (false, batch)))
         .chain(results.chunks(batch_size).map(|batch| (true, batch)));
     pipelined(batches, &parse_batch, |(of_results, parsed)| {
         let entries = note(parsed, &mut summary);
-        if of_results && !plans_linked {
-            let unannounced = std::mem::take(&mut unannounced);
+        if of_results {
             link_plans(
                 &mut linker,
                 &assessment_plans,
-                unannounced,
+                &mut unannounced,
                 &mut facts,
                 sink,
             )?;
-            plans_linked = true;
         }
         reserve(&mut facts, &entries);
         for entry in entries {
@@ -322,7 +320,7 @@ pub fn ingest_into(
                 (false, parse::Parsed::Ssp { .. }) => linker.add_ssp(entry, &mut facts),
                 (false, parse::Parsed::Ap { .. }) => assessment_plans.push(entry),
                 // A result or POA&M whose first bytes did not say so: linked with the rest.
-                (false, _) => unannounced.push(entry),
+                (false, _) => unannounced.get_or_insert_default().push(entry),
                 (true, parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. }) => {
                     linker.add_result(entry, &mut facts);
                 }
@@ -340,15 +338,13 @@ pub fn ingest_into(
         }
         sink(std::mem::take(&mut facts)).map_err(Error::Sink)
     })?;
-    if !plans_linked {
-        link_plans(
-            &mut linker,
-            &assessment_plans,
-            unannounced,
-            &mut facts,
-            sink,
-        )?;
-    }
+    link_plans(
+        &mut linker,
+        &assessment_plans,
+        &mut unannounced,
+        &mut facts,
+        sink,
+    )?;
     summary.rejected.append(&mut linker.rejected);
     summary.rejected.sort();
     summary.warnings = misses
@@ -360,14 +356,18 @@ pub fn ingest_into(
 }
 
 /// Links the assessment plans, then the results and POA&Ms found among the plans, once every
-/// system security plan is linked; hands on their rows as a batch of their own.
+/// system security plan is linked; hands on their rows as a batch of their own. Does nothing
+/// once `unannounced` is taken.
 fn link_plans(
     linker: &mut link::Linker,
     assessment_plans: &[link::Entry],
-    unannounced: Vec<link::Entry>,
+    unannounced: &mut Option<Vec<link::Entry>>,
     facts: &mut Facts,
     sink: &mut dyn FnMut(Facts) -> Result<(), SinkError>,
 ) -> Result<(), Error> {
+    let Some(unannounced) = unannounced.take() else {
+        return Ok(());
+    };
     for entry in assessment_plans {
         linker.add_ap(entry, facts);
     }
