@@ -187,10 +187,10 @@ fn matrix_frame(settings: &Settings, prefix: &str) -> Result<LazyFrame> {
 fn risks_at(
     inputs: &Inputs,
     settings: &Settings,
-    grid: &LazyFrame,
+    grid: &DataFrame,
     start: i64,
     end: i64,
-) -> Result<(LazyFrame, LazyFrame)> {
+) -> Result<(DataFrame, LazyFrame)> {
     let current = inputs
         .risks
         .clone()
@@ -230,6 +230,7 @@ fn risks_at(
         .clone()
         .join(
             grid.clone()
+                .lazy()
                 .select([col("sys"), col("ctl"), col("effectiveness")]),
             [col("sys"), col("ctl")],
             [col("sys"), col("ctl")],
@@ -355,12 +356,16 @@ fn risks_at(
             col("days_to_remediate"),
             col("on_time"),
             col("open_age_days"),
-        ]);
+        ])
+        .collect()?;
     let flags = links
         .join(
-            risks
-                .clone()
-                .select([col("sys"), col("risk"), col("open_high"), col("overdue")]),
+            risks.clone().lazy().select([
+                col("sys"),
+                col("risk"),
+                col("open_high"),
+                col("overdue"),
+            ]),
             [col("sys"), col("risk")],
             [col("sys"), col("risk")],
             joined(JoinType::Inner),
@@ -533,14 +538,19 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
     let mut risk_tables = Vec::new();
     for (index, period) in settings.periods.iter().enumerate() {
         let (start, end) = (period.start_seconds(), period.end_seconds());
-        let assessed = assessments(inputs, end, t);
-        let grid = base.clone().lazy().join(
-            assessed,
-            [col("sys"), col("ctl")],
-            [col("sys"), col("ctl")],
-            joined(JoinType::Left),
-        );
-        let (risks, flags) = risks_at(inputs, settings, &grid, start, end)?;
+        // Each period's verdicts and risks are computed once and read by every table below.
+        let assessed = base
+            .clone()
+            .lazy()
+            .join(
+                assessments(inputs, end, t),
+                [col("sys"), col("ctl")],
+                [col("sys"), col("ctl")],
+                joined(JoinType::Left),
+            )
+            .collect()?;
+        let (risks, flags) = risks_at(inputs, settings, &assessed, start, end)?;
+        let grid = assessed.lazy();
         let previous = |back: usize, name: &str, alias: &str| -> Option<LazyFrame> {
             let frame = grids.get(index.checked_sub(back)?)?.as_ref()?;
             Some(
@@ -671,6 +681,7 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
         );
         let system_risks = risks
             .clone()
+            .lazy()
             .group_by_stable([col("sys")])
             .agg(risk_aggregates());
         let system_metrics = stamp(
@@ -707,6 +718,7 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
         .select([col("region"), col("city"), col("attained_level")]);
         let city_risks = risks
             .clone()
+            .lazy()
             .join(
                 systems.clone().select([col("sys"), col("city")]),
                 [col("sys")],
@@ -831,7 +843,7 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
         .collect()?;
 
         let risk_rows = stamp(
-            risks.clone().join(
+            risks.lazy().join(
                 systems
                     .clone()
                     .select([col("sys"), col("system"), col("city"), col("region")]),
