@@ -21,7 +21,8 @@ pub(crate) struct Inputs {
     pub(crate) controls: DataFrame,
     /// `sys, ctl, state, inherited`
     pub(crate) claims: DataFrame,
-    /// `sys, ctl, result, date, doc, satisfied, observations, automated, evidence`
+    /// `sys, ctl, result, date, doc, satisfied, observations, automated, evidence`, sorted by
+    /// `sys, ctl, date, doc`
     pub(crate) findings: DataFrame,
     /// `sys, ctl, risk, date`: findings naming risks, and risks' mitigating implementations.
     pub(crate) risk_controls: DataFrame,
@@ -570,6 +571,12 @@ impl Packed {
         decode(&mut claims, "state", &self.states)?;
         let mut findings = findings;
         rank(&mut findings, "doc", &self.doc_rank)?;
+        // Sorted once by system, control, date and document: a control's latest result at a
+        // period's end is then its last finding dated on or before it.
+        let findings = findings.sort(
+            ["sys", "ctl", "date", "doc"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?;
         let mut risk_controls = risk_controls;
         rank(&mut risk_controls, "risk", &self.risk_rank)?;
         let mut risks = risks;

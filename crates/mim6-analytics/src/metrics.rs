@@ -113,9 +113,8 @@ fn assessments(inputs: &Inputs, end: i64, t_days: i64) -> LazyFrame {
     let latest = found
         .clone()
         .group_by_stable([col("sys"), col("ctl")])
-        .agg([col("result")
-            .sort_by([col("date"), col("doc")], SortMultipleOptions::default())
-            .last()]);
+        // The frame is sorted by system, control, date and document (see `input`).
+        .agg([col("result").last()]);
     let age = (lit(end) - col("newest")).cast(DataType::Float64) / lit(DAY);
     let freshness = when(col("evidence_age").lt_eq(lit(t)))
         .then(lit(1.0))
