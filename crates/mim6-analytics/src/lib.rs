@@ -271,11 +271,9 @@ impl Collector {
         }
         // Packed first: the batch's own plans tell where its rows' systems lie.
         self.packer.add(&facts)?;
-        let frames = tables::fact_frames(&facts, &self.packer)?;
-        drop(facts);
         match &mut self.output {
             Output::Memory(kept) => {
-                for (name, frame) in frames {
+                for (name, frame) in tables::fact_frames(facts, &self.packer)? {
                     match kept.iter_mut().find(|(n, _)| *n == name) {
                         Some((_, all)) => {
                             all.vstack_mut(&frame)?;
@@ -284,7 +282,9 @@ impl Collector {
                     }
                 }
             }
-            Output::Folder { sink, .. } => sink.write(frames)?,
+            Output::Folder { sink, .. } => {
+                sink.write_rows(tables::FactRows::split(facts), &self.packer)?
+            }
         }
         Ok(())
     }
@@ -308,7 +308,7 @@ impl Collector {
     /// the tables in.
     pub fn finish(self, settings: &Settings) -> Result<Tables> {
         // Empty fact tables, for the ones no batch had a row of (they still get a schema).
-        let mut empty = tables::fact_frames(&mim6_ingest::Facts::default(), &self.packer)?;
+        let mut empty = tables::fact_frames(mim6_ingest::Facts::default(), &self.packer)?;
         let systems = self.packer.systems.clone();
         let mut packed = self.packer.finish(&self.baseline)?;
         let dims = tables::dim_tables(&systems, &packed, settings)?;

@@ -143,279 +143,313 @@ pub(crate) fn dim_tables(
     ])
 }
 
-/// The fact tables of a batch of facts, in output order.
+/// One fact table's rows of a batch.
+pub(crate) enum FactRows {
+    Implementation(Vec<mim6_ingest::ImplementationRow>),
+    Finding(Vec<mim6_ingest::FindingRow>),
+    Observation(Vec<mim6_ingest::ObservationRow>),
+    Risk(Vec<mim6_ingest::RiskRow>),
+    PoamItem(Vec<mim6_ingest::PoamItemRow>),
+}
+
+impl FactRows {
+    /// The rows of a batch, table by table, in output order (its systems and documents are
+    /// dimensions, taken by the packer).
+    pub(crate) fn split(facts: Facts) -> [FactRows; 5] {
+        [
+            FactRows::Implementation(facts.implementations),
+            FactRows::Finding(facts.findings),
+            FactRows::Observation(facts.observations),
+            FactRows::Risk(facts.risks),
+            FactRows::PoamItem(facts.poam_items),
+        ]
+    }
+
+    /// The table's name.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            FactRows::Implementation(_) => "fact_implementation",
+            FactRows::Finding(_) => "fact_finding",
+            FactRows::Observation(_) => "fact_observation",
+            FactRows::Risk(_) => "fact_risk",
+            FactRows::PoamItem(_) => "fact_poam_item",
+        }
+    }
+
+    /// The rows as a frame, with the region (and city) of their system.
+    pub(crate) fn frame(&self, packer: &crate::input::Packer) -> Result<DataFrame> {
+        let place = |system: &str, k: usize| -> &str {
+            packer
+                .system(system)
+                .map(|s| {
+                    if k == 0 {
+                        s.region.as_str()
+                    } else {
+                        s.city.as_str()
+                    }
+                })
+                .unwrap_or_default()
+        };
+        match self {
+            FactRows::Implementation(i) => frame(vec![
+                Column::new(
+                    "system".into(),
+                    i.iter().map(|r| &*r.system).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "region".into(),
+                    i.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "city".into(),
+                    i.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "control".into(),
+                    i.iter().map(|r| &*r.control).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "statement".into(),
+                    i.iter().map(|r| r.statement.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "component".into(),
+                    i.iter().map(|r| r.component.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "state".into(),
+                    i.iter().map(|r| r.state.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "origination".into(),
+                    i.iter()
+                        .map(|r| r.origination.as_deref())
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "inherited".into(),
+                    i.iter().map(|r| r.inherited).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "provided".into(),
+                    i.iter().map(|r| r.provided).collect::<Vec<_>>(),
+                ),
+            ]),
+            FactRows::Finding(f) => frame(vec![
+                Column::new(
+                    "system".into(),
+                    f.iter().map(|r| &*r.system).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "region".into(),
+                    f.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "city".into(),
+                    f.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "document".into(),
+                    f.iter().map(|r| path_text(&r.document)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "result".into(),
+                    f.iter().map(|r| &*r.result).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "date".into(),
+                    f.iter().map(|r| text(r.date)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "finding".into(),
+                    f.iter().map(|r| r.finding.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "control".into(),
+                    f.iter().map(|r| &*r.control).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "target".into(),
+                    f.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "satisfied".into(),
+                    f.iter().map(|r| r.satisfied).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "observations".into(),
+                    f.iter().map(|r| r.observations).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "automated".into(),
+                    f.iter().map(|r| r.automated).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "evidence".into(),
+                    f.iter().map(|r| r.evidence.map(text)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "risks".into(),
+                    f.iter().map(|r| r.risks.join("|")).collect::<Vec<_>>(),
+                ),
+            ]),
+            FactRows::Observation(o) => frame(vec![
+                Column::new(
+                    "system".into(),
+                    o.iter().map(|r| &*r.system).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "region".into(),
+                    o.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "result".into(),
+                    o.iter().map(|r| &*r.result).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "observation".into(),
+                    o.iter().map(|r| r.observation.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "methods".into(),
+                    o.iter().map(|r| &*r.methods).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "origins".into(),
+                    o.iter().map(|r| &*r.origins).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "collected".into(),
+                    o.iter().map(|r| text(r.collected)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "expires".into(),
+                    o.iter().map(|r| r.expires.map(text)).collect::<Vec<_>>(),
+                ),
+            ]),
+            FactRows::Risk(r) => {
+                let level = |f: fn(&mim6_ingest::RiskRow) -> Option<u8>| -> Vec<Option<u32>> {
+                    r.iter().map(|row| f(row).map(u32::from)).collect()
+                };
+                frame(vec![
+                    Column::new(
+                        "system".into(),
+                        r.iter().map(|x| &*x.system).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "region".into(),
+                        r.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "document".into(),
+                        r.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "source".into(),
+                        r.iter().map(|x| x.source).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "date".into(),
+                        r.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "risk".into(),
+                        r.iter().map(|x| x.risk.as_str()).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "title".into(),
+                        r.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "status".into(),
+                        r.iter().map(|x| &*x.status).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "deadline".into(),
+                        r.iter().map(|x| x.deadline.map(text)).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "first_seen".into(),
+                        r.iter().map(|x| text(x.first_seen)).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "closed".into(),
+                        r.iter().map(|x| x.closed.map(text)).collect::<Vec<_>>(),
+                    ),
+                    Column::new("likelihood".into(), level(|x| x.likelihood)),
+                    Column::new("impact".into(), level(|x| x.impact)),
+                    Column::new(
+                        "likelihood_adjusted".into(),
+                        level(|x| x.likelihood_adjusted),
+                    ),
+                    Column::new("impact_adjusted".into(), level(|x| x.impact_adjusted)),
+                    Column::new(
+                        "naming".into(),
+                        r.iter().map(|x| x.naming.name()).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "false_positive".into(),
+                        r.iter().map(|x| x.false_positive).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "accepted".into(),
+                        r.iter().map(|x| x.accepted).collect::<Vec<_>>(),
+                    ),
+                    Column::new(
+                        "controls".into(),
+                        r.iter()
+                            .map(|x| x.mitigated_controls.join("|"))
+                            .collect::<Vec<_>>(),
+                    ),
+                ])
+            }
+            FactRows::PoamItem(q) => frame(vec![
+                Column::new(
+                    "system".into(),
+                    q.iter().map(|x| &*x.system).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "region".into(),
+                    q.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "city".into(),
+                    q.iter().map(|x| place(&x.system, 1)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "document".into(),
+                    q.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "date".into(),
+                    q.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "item".into(),
+                    q.iter().map(|x| x.item.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "title".into(),
+                    q.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "risks".into(),
+                    q.iter().map(|x| x.risks.join("|")).collect::<Vec<_>>(),
+                ),
+            ]),
+        }
+    }
+}
+
+/// The fact tables of a batch of facts, in output order, built side by side.
 pub(crate) fn fact_frames(
-    facts: &Facts,
+    facts: Facts,
     packer: &crate::input::Packer,
 ) -> Result<Vec<(&'static str, DataFrame)>> {
-    let place = |system: &str, k: usize| -> &str {
-        packer
-            .system(system)
-            .map(|s| {
-                if k == 0 {
-                    s.region.as_str()
-                } else {
-                    s.city.as_str()
-                }
-            })
-            .unwrap_or_default()
-    };
-    let i = &facts.implementations;
-    let fact_implementation = frame(vec![
-        Column::new(
-            "system".into(),
-            i.iter().map(|r| &*r.system).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region".into(),
-            i.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "city".into(),
-            i.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "control".into(),
-            i.iter().map(|r| &*r.control).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "statement".into(),
-            i.iter().map(|r| r.statement.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "component".into(),
-            i.iter().map(|r| r.component.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "state".into(),
-            i.iter().map(|r| r.state.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "origination".into(),
-            i.iter()
-                .map(|r| r.origination.as_deref())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "inherited".into(),
-            i.iter().map(|r| r.inherited).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "provided".into(),
-            i.iter().map(|r| r.provided).collect::<Vec<_>>(),
-        ),
-    ])?;
-    let f = &facts.findings;
-    let fact_finding = frame(vec![
-        Column::new(
-            "system".into(),
-            f.iter().map(|r| &*r.system).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region".into(),
-            f.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "city".into(),
-            f.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "document".into(),
-            f.iter().map(|r| path_text(&r.document)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "result".into(),
-            f.iter().map(|r| &*r.result).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "date".into(),
-            f.iter().map(|r| text(r.date)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "finding".into(),
-            f.iter().map(|r| r.finding.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "control".into(),
-            f.iter().map(|r| &*r.control).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "target".into(),
-            f.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "satisfied".into(),
-            f.iter().map(|r| r.satisfied).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "observations".into(),
-            f.iter().map(|r| r.observations).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "automated".into(),
-            f.iter().map(|r| r.automated).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "evidence".into(),
-            f.iter().map(|r| r.evidence.map(text)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "risks".into(),
-            f.iter().map(|r| r.risks.join("|")).collect::<Vec<_>>(),
-        ),
-    ])?;
-    let o = &facts.observations;
-    let fact_observation = frame(vec![
-        Column::new(
-            "system".into(),
-            o.iter().map(|r| &*r.system).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region".into(),
-            o.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "result".into(),
-            o.iter().map(|r| &*r.result).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "observation".into(),
-            o.iter().map(|r| r.observation.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "methods".into(),
-            o.iter().map(|r| &*r.methods).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "origins".into(),
-            o.iter().map(|r| &*r.origins).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "collected".into(),
-            o.iter().map(|r| text(r.collected)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "expires".into(),
-            o.iter().map(|r| r.expires.map(text)).collect::<Vec<_>>(),
-        ),
-    ])?;
-    let r = &facts.risks;
-    let level = |f: fn(&mim6_ingest::RiskRow) -> Option<u8>| -> Vec<Option<u32>> {
-        r.iter().map(|row| f(row).map(u32::from)).collect()
-    };
-    let fact_risk = frame(vec![
-        Column::new(
-            "system".into(),
-            r.iter().map(|x| &*x.system).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region".into(),
-            r.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "document".into(),
-            r.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "source".into(),
-            r.iter().map(|x| x.source).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "date".into(),
-            r.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "risk".into(),
-            r.iter().map(|x| x.risk.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "title".into(),
-            r.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "status".into(),
-            r.iter().map(|x| &*x.status).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "deadline".into(),
-            r.iter().map(|x| x.deadline.map(text)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "first_seen".into(),
-            r.iter().map(|x| text(x.first_seen)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "closed".into(),
-            r.iter().map(|x| x.closed.map(text)).collect::<Vec<_>>(),
-        ),
-        Column::new("likelihood".into(), level(|x| x.likelihood)),
-        Column::new("impact".into(), level(|x| x.impact)),
-        Column::new(
-            "likelihood_adjusted".into(),
-            level(|x| x.likelihood_adjusted),
-        ),
-        Column::new("impact_adjusted".into(), level(|x| x.impact_adjusted)),
-        Column::new(
-            "naming".into(),
-            r.iter().map(|x| x.naming.name()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "false_positive".into(),
-            r.iter().map(|x| x.false_positive).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "accepted".into(),
-            r.iter().map(|x| x.accepted).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "controls".into(),
-            r.iter()
-                .map(|x| x.mitigated_controls.join("|"))
-                .collect::<Vec<_>>(),
-        ),
-    ])?;
-    let q = &facts.poam_items;
-    let fact_poam_item = frame(vec![
-        Column::new(
-            "system".into(),
-            q.iter().map(|x| &*x.system).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "region".into(),
-            q.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "city".into(),
-            q.iter().map(|x| place(&x.system, 1)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "document".into(),
-            q.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "date".into(),
-            q.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "item".into(),
-            q.iter().map(|x| x.item.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "title".into(),
-            q.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "risks".into(),
-            q.iter().map(|x| x.risks.join("|")).collect::<Vec<_>>(),
-        ),
-    ])?;
-    Ok(vec![
-        ("fact_implementation", fact_implementation),
-        ("fact_finding", fact_finding),
-        ("fact_observation", fact_observation),
-        ("fact_risk", fact_risk),
-        ("fact_poam_item", fact_poam_item),
-    ])
+    FactRows::split(facts)
+        .into_par_iter()
+        .map(|rows| Ok((rows.name(), rows.frame(packer)?)))
+        .collect()
 }
 
 /// Every table of the run: the fact tables, then the metric tables, internal columns dropped.
@@ -580,19 +614,26 @@ fn sync(files: &[PathBuf]) -> Result<()> {
 pub(crate) struct FactSink {
     dir: PathBuf,
     formats: Formats,
-    csv: rustc_hash::FxHashMap<&'static str, std::fs::File>,
+    tables: std::collections::BTreeMap<&'static str, TableFiles>,
+}
+
+/// The open files of one fact table, and the rows written to them.
+#[derive(Default)]
+struct TableFiles {
+    csv: Option<std::fs::File>,
     parquet: std::collections::BTreeMap<
         PathBuf,
         polars::io::parquet::write::BatchedWriter<std::fs::File>,
     >,
-    rows: std::collections::BTreeMap<&'static str, usize>,
+    rows: usize,
 }
 
 impl std::fmt::Debug for FactSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows: Vec<(&str, usize)> = self.tables.iter().map(|(n, t)| (*n, t.rows)).collect();
         f.debug_struct("FactSink")
             .field("dir", &self.dir)
-            .field("rows", &self.rows)
+            .field("rows", &rows)
             .finish()
     }
 }
@@ -602,44 +643,44 @@ impl FactSink {
         FactSink {
             dir: dir.to_owned(),
             formats,
-            csv: rustc_hash::FxHashMap::default(),
-            parquet: std::collections::BTreeMap::new(),
-            rows: std::collections::BTreeMap::new(),
+            tables: std::collections::BTreeMap::new(),
         }
     }
 
     /// Appends a batch's rows.
     pub(crate) fn write(&mut self, frames: Vec<(&'static str, DataFrame)>) -> Result<()> {
-        for (name, mut table) in frames {
-            *self.rows.entry(name).or_default() += table.height();
-            if self.formats.csv {
-                let first = !self.csv.contains_key(name);
-                if first || table.height() > 0 {
-                    let path = self.dir.join(format!("{name}.csv"));
-                    if first {
-                        let file = std::fs::File::create(&path).map_err(io(&path))?;
-                        self.csv.insert(name, file);
-                    }
-                    let file = self.csv.get_mut(name).expect("opened above");
-                    write_csv(&mut table, first, file)?;
-                }
-            }
-            if self.formats.parquet && table.height() > 0 {
-                for (partition, part) in partitions(&table)? {
-                    let path = parquet_path(&self.dir, name, &partition);
-                    if !self.parquet.contains_key(&path) {
-                        let folder = path.parent().unwrap_or(&self.dir);
-                        std::fs::create_dir_all(folder).map_err(io(folder))?;
-                        let file = std::fs::File::create(&path).map_err(io(&path))?;
-                        let writer = ParquetWriter::new(file).batched(part.schema())?;
-                        self.parquet.insert(path.clone(), writer);
-                    }
-                    let writer = self.parquet.get_mut(&path).expect("opened above");
-                    writer.write_batch(&part)?;
-                }
-            }
+        for (name, table) in frames {
+            let files = self.tables.entry(name).or_default();
+            files.append(&self.dir, self.formats, name, table)?;
         }
         Ok(())
+    }
+
+    /// Appends a batch's fact rows, the tables side by side: each is built from its rows and
+    /// written to its own files.
+    pub(crate) fn write_rows(
+        &mut self,
+        rows: [FactRows; 5],
+        packer: &crate::input::Packer,
+    ) -> Result<()> {
+        for r in &rows {
+            self.tables.entry(r.name()).or_default();
+        }
+        let mut rows = Vec::from(rows);
+        let work: Vec<_> = self
+            .tables
+            .iter_mut()
+            .filter_map(|(name, files)| {
+                let at = rows.iter().position(|r| r.name() == *name)?;
+                Some((*name, files, rows.swap_remove(at)))
+            })
+            .collect();
+        let (dir, formats) = (&self.dir, self.formats);
+        work.into_par_iter().try_for_each(|(name, files, rows)| {
+            let table = rows.frame(packer)?;
+            drop(rows);
+            files.append(dir, formats, name, table)
+        })
     }
 
     /// Closes every file; a table that never had a row is written empty, from `empty`. Returns
@@ -650,27 +691,63 @@ impl FactSink {
     ) -> Result<Vec<(String, usize)>> {
         let mut written = Vec::new();
         for (name, table) in empty {
-            if self.rows.get(name).copied().unwrap_or(0) == 0 {
+            let files = self.tables.entry(name).or_default();
+            if files.rows == 0 {
                 // The header-only file of the first batch is written again, whole.
-                self.csv.remove(name);
+                files.csv = None;
                 written.extend(write_table(&self.dir, name, &table, self.formats)?);
-                self.rows.insert(name, 0);
             }
         }
-        for (name, file) in self.csv {
-            drop(file);
-            written.push(self.dir.join(format!("{name}.csv")));
-        }
-        for (path, writer) in self.parquet {
-            writer.finish()?;
-            written.push(path);
+        let mut rows = Vec::with_capacity(self.tables.len());
+        for (name, files) in self.tables {
+            if files.csv.is_some() {
+                written.push(self.dir.join(format!("{name}.csv")));
+            }
+            for (path, writer) in files.parquet {
+                writer.finish()?;
+                written.push(path);
+            }
+            rows.push((name.to_owned(), files.rows));
         }
         sync(&written)?;
-        Ok(self
-            .rows
-            .into_iter()
-            .map(|(n, r)| (n.to_owned(), r))
-            .collect())
+        Ok(rows)
+    }
+}
+
+impl TableFiles {
+    /// Appends `table`'s rows to the files of table `name` under `dir`.
+    fn append(
+        &mut self,
+        dir: &Path,
+        formats: Formats,
+        name: &str,
+        mut table: DataFrame,
+    ) -> Result<()> {
+        self.rows += table.height();
+        if formats.csv && (self.csv.is_none() || table.height() > 0) {
+            let first = self.csv.is_none();
+            if first {
+                let path = dir.join(format!("{name}.csv"));
+                self.csv = Some(std::fs::File::create(&path).map_err(io(&path))?);
+            }
+            let file = self.csv.as_mut().expect("opened above");
+            write_csv(&mut table, first, file)?;
+        }
+        if formats.parquet && table.height() > 0 {
+            for (partition, part) in partitions(&table)? {
+                let path = parquet_path(dir, name, &partition);
+                if !self.parquet.contains_key(&path) {
+                    let folder = path.parent().unwrap_or(dir);
+                    std::fs::create_dir_all(folder).map_err(io(folder))?;
+                    let file = std::fs::File::create(&path).map_err(io(&path))?;
+                    let writer = ParquetWriter::new(file).batched(part.schema())?;
+                    self.parquet.insert(path.clone(), writer);
+                }
+                let writer = self.parquet.get_mut(&path).expect("opened above");
+                writer.write_batch(&part)?;
+            }
+        }
+        Ok(())
     }
 }
 
