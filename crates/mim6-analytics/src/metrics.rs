@@ -549,38 +549,29 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
             )
             .collect()?;
         let (risks, flags) = risks_at(inputs, settings, &assessed, start, end)?;
-        let grid = assessed.lazy();
-        let previous = |back: usize, name: &str, alias: &str| -> Option<LazyFrame> {
-            let frame = grids.get(index.checked_sub(back)?)?.as_ref()?;
-            Some(
-                frame
-                    .clone()
-                    .lazy()
-                    .select([col("sys"), col("ctl"), col(name).alias(alias)]),
-            )
-        };
-        let mut grid = grid.join(
-            flags,
-            [col("sys"), col("ctl")],
-            [col("sys"), col("ctl")],
-            joined(JoinType::Left),
-        );
+        // Every period's grid has the rows of `base` in its order (left joins on unique keys
+        // keep the left frame's rows and order), so the columns of earlier periods' grids are
+        // put beside this one's as they are.
+        let mut assessed = assessed;
         for (back, name, alias) in [
             (1, "verified", "verified_1"),
             (1, "managed", "managed_1"),
             (2, "managed", "managed_2"),
             (1, "satisfied", "satisfied_1"),
         ] {
-            grid = match previous(back, name, alias) {
-                Some(prev) => grid.join(
-                    prev,
-                    [col("sys"), col("ctl")],
-                    [col("sys"), col("ctl")],
-                    joined(JoinType::Left),
-                ),
-                None => grid.with_column(lit(NULL).cast(DataType::Boolean).alias(alias)),
+            let earlier = index.checked_sub(back).and_then(|i| grids.get(i)?.as_ref());
+            let column = match earlier {
+                Some(frame) => frame.column(name)?.clone().with_name(alias.into()),
+                None => Column::full_null(alias.into(), assessed.height(), &DataType::Boolean),
             };
+            assessed.with_column(column)?;
         }
+        let grid = assessed.lazy().join(
+            flags,
+            [col("sys"), col("ctl")],
+            [col("sys"), col("ctl")],
+            joined(JoinType::Left),
+        );
         let flag = |name: &str| col(name).fill_null(lit(false));
         let half_t = t as f64 / 2.0;
         let verified = col("na")
@@ -859,13 +850,7 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
         control_sums.push(control_part);
         overclaim_tables.push(overclaim_metrics);
         risk_tables.push(risk_rows);
-        grids.push(Some(grid.select([
-            "sys",
-            "ctl",
-            "verified",
-            "managed",
-            "satisfied",
-        ])?));
+        grids.push(Some(grid.select(["verified", "managed", "satisfied"])?));
         if let Some(old) = index.checked_sub(2).and_then(|i| grids.get_mut(i)) {
             *old = None;
         }
