@@ -284,9 +284,6 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
     let periods: Vec<PeriodRow> = read(&table("dim_period")?, |_| true)?;
     let latest = periods.iter().map(|p| p.period_index).max();
     let is_latest = |index: u32| Some(index) == latest;
-    let open_risks: Vec<RiskPeriod> = read(&table("fact_risk_period")?, |r: &RiskPeriod| {
-        r.open && is_latest(r.period_index)
-    })?;
     let latest_start = periods
         .iter()
         .find(|p| is_latest(p.period_index))
@@ -294,16 +291,37 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
         .unwrap_or_default();
     // Dates are RFC 3339 in UTC, so text order is time order.
     let in_latest = |date: &str| !latest_start.is_empty() && date >= latest_start.as_str();
-    let (open_items, open_findings) = {
+    // The three fact tables are most of what is read: side by side, the POA&M items and
+    // findings kept by date as they are read and by the open risks they name once all are.
+    let (risk_path, item_path, finding_path) = (
+        table("fact_risk_period")?,
+        table("fact_poam_item")?,
+        table("fact_finding")?,
+    );
+    let ((open_risks, open_items), open_findings) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    read(&risk_path, |r: &RiskPeriod| {
+                        r.open && is_latest(r.period_index)
+                    })
+                },
+                || read(&item_path, |r: &PoamItemRow| in_latest(&r.date)),
+            )
+        },
+        || {
+            read(&finding_path, |r: &FindingRow| {
+                !r.satisfied && in_latest(&r.date)
+            })
+        },
+    );
+    let (open_risks, mut open_items, mut open_findings) =
+        (open_risks?, open_items?, open_findings?);
+    {
         let open: BTreeSet<&str> = open_risks.iter().map(|r| r.risk.as_str()).collect();
-        let items = read(&table("fact_poam_item")?, |r: &PoamItemRow| {
-            in_latest(&r.date) && names_any(r.risks.as_deref(), &open)
-        })?;
-        let findings = read(&table("fact_finding")?, |r: &FindingRow| {
-            !r.satisfied && in_latest(&r.date) && names_any(r.risks.as_deref(), &open)
-        })?;
-        (items, findings)
-    };
+        open_items.retain(|r| names_any(r.risks.as_deref(), &open));
+        open_findings.retain(|r| names_any(r.risks.as_deref(), &open));
+    }
     let rejected_path = dir.join("rejected.csv");
     let rejected = if rejected_path.exists() {
         read(&rejected_path, |_| true)?
@@ -322,8 +340,7 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
     let systems: Vec<SystemRow> = read(&table("dim_system")?, |_| true)?;
     // Sorted by city (stably: the tables' order within a city is kept), so that a city's rows
     // are found by binary search, not by a scan per city.
-    let (mut open_risks, mut open_items, mut open_findings) =
-        (open_risks, open_items, open_findings);
+    let mut open_risks = open_risks;
     open_risks.sort_by(|a, b| a.city.cmp(&b.city));
     open_items.sort_by(|a, b| a.city.cmp(&b.city));
     open_findings.sort_by(|a, b| a.city.cmp(&b.city));
