@@ -9,7 +9,9 @@
 
 mod shards;
 
-use mim6_analytics::{Period, PeriodLength, Settings, Tables, baseline_controls, compute};
+use mim6_analytics::{
+    BaselineControl, Period, PeriodLength, Settings, Tables, baseline_controls, compute,
+};
 use mim6_test_support::fixtures;
 use polars::prelude::*;
 
@@ -21,7 +23,8 @@ const R3: &str = "000000d3-0000-4000-8000-000000000003";
 const R4: &str = "000000d4-0000-4000-8000-000000000004";
 const R5: &str = "000000d5-0000-4000-8000-000000000005";
 
-fn tables() -> Tables {
+/// The fixture fleet's facts, its baseline and the settings of the metrics below.
+fn fixture() -> (mim6_ingest::Facts, Vec<BaselineControl>, Settings) {
     let root = fixtures().join("pipeline");
     let file = root.join("catalog.json");
     let doc = oscal_io::json::from_slice(&file, &std::fs::read(&file).unwrap()).unwrap();
@@ -41,7 +44,12 @@ fn tables() -> Tables {
         periods: Period::covering(day("2025-01-01"), day("2025-09-30"), PeriodLength::Quarter),
         ..Settings::default()
     };
-    compute(ingested.facts, &baseline, &settings).unwrap()
+    (ingested.facts, baseline, settings)
+}
+
+fn tables() -> Tables {
+    let (facts, baseline, settings) = fixture();
+    compute(facts, &baseline, &settings).unwrap()
 }
 
 /// The value of `column` in the one row of `table` matching `keys`.
@@ -481,5 +489,49 @@ fn overclaimed_controls_per_city() {
         close(overclaimed, s(1.0), &what);
         let claiming = value(&t, "m_city_overclaim_period", &keys, "claimed_systems");
         close(claiming, s(claimed), &what);
+    }
+}
+
+#[test]
+fn results_tied_on_date_and_document_go_to_the_later_finding() {
+    // X1's AC-1 was last assessed in Q2 (satisfied). One more document gives it, on 09-15, two
+    // results of the same date: the later finding in the document counts, as if alone.
+    let finding = |result: &str, satisfied: bool| mim6_ingest::FindingRow {
+        system: X1.into(),
+        document: std::path::Path::new("x1/ar-2025-09-15.json").into(),
+        result: result.into(),
+        date: "2025-09-15T00:00:00Z".parse().unwrap(),
+        finding: format!("{result}-f"),
+        control: "ac-1".into(),
+        target: "ac-1_smt".into(),
+        satisfied,
+        observations: 1,
+        automated: 0,
+        evidence: None,
+        risks: Vec::new(),
+    };
+    let pass = finding("000000e1-0000-4000-8000-000000000001", true);
+    let fail = finding("000000e1-0000-4000-8000-000000000002", false);
+    let with = |rows: Vec<mim6_ingest::FindingRow>| {
+        let (mut facts, baseline, settings) = fixture();
+        facts.findings.extend(rows);
+        compute(facts, &baseline, &settings).unwrap()
+    };
+    // Q3 assessed coverage: AC-1 and IR-4 of 5 when AC-1 passes, IR-4 alone when it fails.
+    for (rows, alone, coverage) in [
+        (vec![pass.clone(), fail.clone()], fail.clone(), 0.2),
+        (vec![fail, pass.clone()], pass, 0.4),
+    ] {
+        let (tied, single) = (with(rows), with(vec![alone]));
+        for table in ["m_system_period", "m_control_period", "m_city_period"] {
+            let (a, b) = (tied.get(table).unwrap(), single.get(table).unwrap());
+            assert!(a.equals_missing(b), "{table}:\n{a}\n{b}");
+        }
+        system(
+            &tied,
+            X1,
+            "assessed_coverage",
+            [s(0.4), s(0.4), s(coverage)],
+        );
     }
 }
