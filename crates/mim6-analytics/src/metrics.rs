@@ -538,7 +538,7 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
     for (index, period) in settings.periods.iter().enumerate() {
         let (start, end) = (period.start_seconds(), period.end_seconds());
         // Each period's verdicts and risks are computed once and read by every table below.
-        let assessed = base
+        let mut assessed = base
             .clone()
             .lazy()
             .join(
@@ -552,7 +552,6 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
         // Every period's grid has the rows of `base` in its order (left joins on unique keys
         // keep the left frame's rows and order), so the columns of earlier periods' grids are
         // put beside this one's as they are.
-        let mut assessed = assessed;
         for (back, name, alias) in [
             (1, "verified", "verified_1"),
             (1, "managed", "managed_1"),
