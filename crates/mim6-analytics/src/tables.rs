@@ -1,6 +1,7 @@
 //! The tables of a run and how they are written: Parquet partitioned by region and period,
 //! and CSV, staged and then swapped in so that readers never see a half-written set.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use mim6_ingest::Facts;
@@ -587,8 +588,11 @@ fn write_table(
                 let path = parquet_path(dir, name, &partition);
                 let folder = path.parent().unwrap_or(dir);
                 std::fs::create_dir_all(folder).map_err(io(folder))?;
-                let mut file = std::fs::File::create(&path).map_err(io(&path))?;
+                let file = std::fs::File::create(&path).map_err(io(&path))?;
+                // Buffered: the writer writes the file's metadata in many small pieces.
+                let mut file = std::io::BufWriter::new(file);
                 ParquetWriter::new(&mut file).finish(&mut part)?;
+                file.flush().map_err(io(&path))?;
                 Ok(path)
             })
             .collect::<Result<_>>()?;
@@ -623,7 +627,10 @@ struct TableFiles {
     csv: Option<std::fs::File>,
     parquet: std::collections::BTreeMap<
         PathBuf,
-        polars::io::parquet::write::BatchedWriter<std::fs::File>,
+        (
+            polars::io::parquet::write::BatchedWriter<SharedFile>,
+            SharedFile,
+        ),
     >,
     rows: usize,
 }
@@ -703,14 +710,42 @@ impl FactSink {
             if files.csv.is_some() {
                 written.push(self.dir.join(format!("{name}.csv")));
             }
-            for (path, writer) in files.parquet {
+            for (path, (writer, mut file)) in files.parquet {
                 writer.finish()?;
+                file.flush().map_err(io(&path))?;
                 written.push(path);
             }
             rows.push((name.to_owned(), files.rows));
         }
         sync(&written)?;
         Ok(rows)
+    }
+}
+
+/// A buffered file, shared between a Parquet writer that writes its metadata in many small
+/// pieces and the sink, which flushes it (and sees the errors) once the writer is done.
+#[derive(Clone)]
+struct SharedFile(std::sync::Arc<std::sync::Mutex<std::io::BufWriter<std::fs::File>>>);
+
+impl SharedFile {
+    fn buffer(&self) -> std::sync::MutexGuard<'_, std::io::BufWriter<std::fs::File>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl std::io::Write for SharedFile {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer().write(bytes)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buffer().write_all(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.buffer().flush()
     }
 }
 
@@ -740,10 +775,13 @@ impl TableFiles {
                     let folder = path.parent().unwrap_or(dir);
                     std::fs::create_dir_all(folder).map_err(io(folder))?;
                     let file = std::fs::File::create(&path).map_err(io(&path))?;
-                    let writer = ParquetWriter::new(file).batched(part.schema())?;
-                    self.parquet.insert(path.clone(), writer);
+                    let file = SharedFile(std::sync::Arc::new(std::sync::Mutex::new(
+                        std::io::BufWriter::new(file),
+                    )));
+                    let writer = ParquetWriter::new(file.clone()).batched(part.schema())?;
+                    self.parquet.insert(path.clone(), (writer, file));
                 }
-                let writer = self.parquet.get_mut(&path).expect("opened above");
+                let (writer, _) = self.parquet.get_mut(&path).expect("opened above");
                 writer.write_batch(&part)?;
             }
         }
