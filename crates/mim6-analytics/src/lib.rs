@@ -308,54 +308,25 @@ impl Collector {
     /// the tables in.
     pub fn finish(self, settings: &Settings) -> Result<Tables> {
         // Empty fact tables, for the ones no batch had a row of (they still get a schema).
-        let mut empty = tables::fact_frames(mim6_ingest::Facts::default(), &self.packer)?;
+        let empty = tables::fact_frames(mim6_ingest::Facts::default(), &self.packer)?;
         let systems = self.packer.systems.clone();
         let mut packed = self.packer.finish(&self.baseline)?;
         let dims = tables::dim_tables(&systems, &packed, settings)?;
-        let mut output = self.output;
-        let mut combined = metrics::Combined::default();
-        let mut risk_periods: Option<DataFrame> = None;
-        let metrics = if settings.periods.is_empty() {
-            // Nothing dated to measure: empty metric tables.
-            tables::Metrics::empty()
-        } else {
-            // One shard at a time, in shard order: polars spreads each shard's queries over
-            // the threads (shards side by side would queue on polars' threads, with the
-            // waiting threads spinning), and only one shard's rows are in memory.
-            for k in 0..packed.shard_count() {
-                let inputs = packed.take_shard(k)?;
-                let shard = metrics::compute_shard(&inputs, settings);
-                drop(inputs);
-                let mut rows = combined.add(shard?)?;
-                let names = &packed.names;
-                input::decode(&mut rows, "risk", &names.risks)?;
-                input::decode(&mut rows, "title", &names.titles)?;
-                input::decode(&mut rows, "doc", &names.documents)?;
-                let rows = tables::drop_internal(&rows)?;
-                match &mut output {
-                    Output::Memory(_) => match &mut risk_periods {
+        match self.output {
+            Output::Memory(mut kept) => {
+                let mut risk_periods: Option<DataFrame> = None;
+                let mut metrics = compute_metrics(&mut packed, settings, |rows| {
+                    match &mut risk_periods {
                         Some(all) => all.vstack_mut_owned(rows).map(|_| ())?,
                         None => risk_periods = Some(rows),
-                    },
-                    Output::Folder { sink, .. } => {
-                        if k == 0 {
-                            // Written whole if no shard has a row.
-                            empty.push(("fact_risk_period", rows.clear()));
-                        }
-                        sink.write(vec![("fact_risk_period", rows)])?;
                     }
+                    Ok(())
+                })?;
+                if let Some(mut all) = risk_periods {
+                    all.rechunk_mut();
+                    metrics.fact_risk_period = Some(all);
                 }
-            }
-            let mut metrics = combined.finish(&packed.controls)?;
-            if let Some(mut all) = risk_periods {
-                all.rechunk_mut();
-                metrics.fact_risk_period = Some(all);
-            }
-            metrics
-        };
-        drop(packed);
-        match output {
-            Output::Memory(mut kept) => {
+                drop(packed);
                 for (name, frame) in empty {
                     if !kept.iter().any(|(n, _)| *n == name) {
                         kept.push((name, frame));
@@ -370,16 +341,85 @@ impl Collector {
                 sink,
                 formats,
             } => {
-                let written = sink.finish(empty)?;
+                let dir = staged.path();
+                let (metrics, mut written) = std::thread::scope(|scope| {
+                    // The fact tables ingest wrote are whole: their files are closed and
+                    // synced on a thread of their own (mostly waiting for the disk) while the
+                    // metrics are computed.
+                    let facts = scope.spawn(move || sink.finish(empty));
+                    // Each shard's `fact_risk_period` rows are written while the next shard is
+                    // computed, in shard order.
+                    let (send, receive) = std::sync::mpsc::sync_channel::<DataFrame>(1);
+                    let mut risk_sink = tables::FactSink::new(dir, formats);
+                    let risks = scope.spawn(move || {
+                        let mut empty = Vec::new();
+                        for rows in receive {
+                            if empty.is_empty() {
+                                // Written whole if no shard has a row.
+                                empty.push(("fact_risk_period", rows.clear()));
+                            }
+                            risk_sink.write(vec![("fact_risk_period", rows)])?;
+                        }
+                        risk_sink.finish(empty)
+                    });
+                    let metrics = compute_metrics(&mut packed, settings, |rows| {
+                        send.send(rows).map_err(|_| Error::Write {
+                            path: dir.join("fact_risk_period"),
+                            source: std::io::Error::other("its writer stopped"),
+                        })
+                    });
+                    drop(send);
+                    drop(packed);
+                    // The writer's own error first: a send fails only once the writer stopped.
+                    let mut written = joined(risks)?;
+                    let metrics = metrics?;
+                    written.extend(joined(facts)?);
+                    Ok::<_, Error>((metrics, written))
+                })?;
                 let mut tables = tables::finish(dims, metrics)?;
-                tables::write_all(&tables, staged.path(), formats)?;
+                tables::write_all(&tables, dir, formats)?;
                 staged.commit()?;
-                tables.rows.extend(written);
+                tables.rows.append(&mut written);
                 tables.rows.sort();
                 Ok(tables)
             }
         }
     }
+}
+
+/// The metrics of every shard, one shard at a time in shard order; each shard's
+/// `fact_risk_period` rows, decoded, go to `risk_periods`. Polars spreads each shard's queries
+/// over the threads (shards side by side would queue on polars' threads, with the waiting
+/// threads spinning), and only one shard's rows are in memory.
+fn compute_metrics(
+    packed: &mut input::Packed,
+    settings: &Settings,
+    mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<tables::Metrics> {
+    if settings.periods.is_empty() {
+        // Nothing dated to measure: empty metric tables.
+        return Ok(tables::Metrics::empty());
+    }
+    let mut combined = metrics::Combined::default();
+    for k in 0..packed.shard_count() {
+        let inputs = packed.take_shard(k)?;
+        let shard = metrics::compute_shard(&inputs, settings);
+        drop(inputs);
+        let mut rows = combined.add(shard?)?;
+        let names = &packed.names;
+        input::decode(&mut rows, "risk", &names.risks)?;
+        input::decode(&mut rows, "title", &names.titles)?;
+        input::decode(&mut rows, "doc", &names.documents)?;
+        risk_periods(tables::drop_internal(&rows)?)?;
+    }
+    combined.finish(&packed.controls)
+}
+
+/// What a scoped thread returned; its panic goes on.
+fn joined<T>(thread: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Computes every fact, dimension and metric table of `facts`, in memory.

@@ -690,8 +690,9 @@ impl FactSink {
         })
     }
 
-    /// Closes every file; a table that never had a row is written empty, from `empty`. Returns
-    /// the rows written per table.
+    /// Closes every file and syncs it to disk, one after the other on the calling thread (a
+    /// thread of its own, whose waits for the disk hold up no other work); a table that never
+    /// had a row is written empty, from `empty`. Returns the rows written per table.
     pub(crate) fn finish(
         mut self,
         empty: Vec<(&'static str, DataFrame)>,
@@ -717,7 +718,11 @@ impl FactSink {
             }
             rows.push((name.to_owned(), files.rows));
         }
-        sync(&written)?;
+        for path in &written {
+            std::fs::File::open(path)
+                .and_then(|file| file.sync_all())
+                .map_err(io(path))?;
+        }
         Ok(rows)
     }
 }
