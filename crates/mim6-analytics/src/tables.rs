@@ -54,12 +54,87 @@ impl Metrics {
     }
 }
 
-fn text(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+/// Writes `t` in UTC as `YYYY-MM-DDTHH:MM:SSZ` (`%Y-%m-%dT%H:%M:%SZ`), seconds' fractions
+/// left out. A fact table has a few of these a row: written digit by digit, not through a
+/// format string.
+fn push_timestamp(t: jiff::Timestamp, out: &mut String) {
+    let at = jiff::tz::Offset::UTC.to_datetime(t);
+    let year = at.year();
+    if !(0..=9999).contains(&year) {
+        out.push_str(&t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+        return;
+    }
+    let mut text = *b"0000-00-00T00:00:00Z";
+    let fields = [
+        (0..4, year as u32),
+        (5..7, at.month() as u32),
+        (8..10, at.day() as u32),
+        (11..13, at.hour() as u32),
+        (14..16, at.minute() as u32),
+        (17..19, at.second() as u32),
+    ];
+    for (digits, mut value) in fields {
+        for digit in text[digits].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
-fn path_text(p: &Path) -> String {
-    p.to_string_lossy().into_owned()
+/// Writes `items` separated by `|`.
+fn push_joined(items: &[impl AsRef<str>], out: &mut String) {
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push('|');
+        }
+        out.push_str(item.as_ref());
+    }
+}
+
+/// A text column of `rows`: `text` writes each row's text into one buffer (no `String` a row)
+/// and says whether it has one (else the row is null).
+fn text_column<R>(name: &str, rows: &[R], mut text: impl FnMut(&R, &mut String) -> bool) -> Column {
+    let mut column = StringChunkedBuilder::new(name.into(), rows.len());
+    let mut buffer = String::new();
+    for row in rows {
+        buffer.clear();
+        if text(row, &mut buffer) {
+            column.append_value(&buffer);
+        } else {
+            column.append_null();
+        }
+    }
+    column.finish().into_column()
+}
+
+/// The region and the city of each row's system (empty for a system without a plan), looked up
+/// once for each run of rows of one system.
+fn places<'a, R>(
+    packer: &'a crate::input::Packer,
+    rows: &[R],
+    system: impl Fn(&R) -> &str,
+) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut regions = Vec::with_capacity(rows.len());
+    let mut cities = Vec::with_capacity(rows.len());
+    let mut last: Option<(&str, (&str, &str))> = None;
+    for row in rows {
+        let id = system(row);
+        let place = match last {
+            Some((previous, place)) if previous == id => place,
+            _ => {
+                let place = packer
+                    .system(id)
+                    .map(|s| (s.region.as_str(), s.city.as_str()))
+                    .unwrap_or_default();
+                last = Some((id, place));
+                place
+            }
+        };
+        regions.push(place.0);
+        cities.push(place.1);
+    }
+    (regions, cities)
 }
 
 fn frame(columns: Vec<Column>) -> Result<DataFrame> {
@@ -179,32 +254,14 @@ impl FactRows {
 
     /// The rows as a frame, with the region (and city) of their system.
     pub(crate) fn frame(&self, packer: &crate::input::Packer) -> Result<DataFrame> {
-        let place = |system: &str, k: usize| -> &str {
-            packer
-                .system(system)
-                .map(|s| {
-                    if k == 0 {
-                        s.region.as_str()
-                    } else {
-                        s.city.as_str()
-                    }
-                })
-                .unwrap_or_default()
-        };
         match self {
             FactRows::Implementation(i) => frame(vec![
                 Column::new(
                     "system".into(),
                     i.iter().map(|r| &*r.system).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "region".into(),
-                    i.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "city".into(),
-                    i.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
-                ),
+                Column::new("region".into(), places(packer, i, |r| &r.system).0),
+                Column::new("city".into(), places(packer, i, |r| &r.system).1),
                 Column::new(
                     "control".into(),
                     i.iter().map(|r| &*r.control).collect::<Vec<_>>(),
@@ -241,26 +298,20 @@ impl FactRows {
                     "system".into(),
                     f.iter().map(|r| &*r.system).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "region".into(),
-                    f.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "city".into(),
-                    f.iter().map(|r| place(&r.system, 1)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "document".into(),
-                    f.iter().map(|r| path_text(&r.document)).collect::<Vec<_>>(),
-                ),
+                Column::new("region".into(), places(packer, f, |r| &r.system).0),
+                Column::new("city".into(), places(packer, f, |r| &r.system).1),
+                text_column("document", f, |r, out| {
+                    out.push_str(&r.document.to_string_lossy());
+                    true
+                }),
                 Column::new(
                     "result".into(),
                     f.iter().map(|r| &*r.result).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "date".into(),
-                    f.iter().map(|r| text(r.date)).collect::<Vec<_>>(),
-                ),
+                text_column("date", f, |r, out| {
+                    push_timestamp(r.date, out);
+                    true
+                }),
                 Column::new(
                     "finding".into(),
                     f.iter().map(|r| r.finding.as_str()).collect::<Vec<_>>(),
@@ -285,24 +336,20 @@ impl FactRows {
                     "automated".into(),
                     f.iter().map(|r| r.automated).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "evidence".into(),
-                    f.iter().map(|r| r.evidence.map(text)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "risks".into(),
-                    f.iter().map(|r| r.risks.join("|")).collect::<Vec<_>>(),
-                ),
+                text_column("evidence", f, |r, out| {
+                    r.evidence.map(|t| push_timestamp(t, out)).is_some()
+                }),
+                text_column("risks", f, |r, out| {
+                    push_joined(&r.risks, out);
+                    true
+                }),
             ]),
             FactRows::Observation(o) => frame(vec![
                 Column::new(
                     "system".into(),
                     o.iter().map(|r| &*r.system).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "region".into(),
-                    o.iter().map(|r| place(&r.system, 0)).collect::<Vec<_>>(),
-                ),
+                Column::new("region".into(), places(packer, o, |r| &r.system).0),
                 Column::new(
                     "result".into(),
                     o.iter().map(|r| &*r.result).collect::<Vec<_>>(),
@@ -319,14 +366,13 @@ impl FactRows {
                     "origins".into(),
                     o.iter().map(|r| &*r.origins).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "collected".into(),
-                    o.iter().map(|r| text(r.collected)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "expires".into(),
-                    o.iter().map(|r| r.expires.map(text)).collect::<Vec<_>>(),
-                ),
+                text_column("collected", o, |r, out| {
+                    push_timestamp(r.collected, out);
+                    true
+                }),
+                text_column("expires", o, |r, out| {
+                    r.expires.map(|t| push_timestamp(t, out)).is_some()
+                }),
             ]),
             FactRows::Risk(r) => {
                 let level = |f: fn(&mim6_ingest::RiskRow) -> Option<u8>| -> Vec<Option<u32>> {
@@ -337,22 +383,19 @@ impl FactRows {
                         "system".into(),
                         r.iter().map(|x| &*x.system).collect::<Vec<_>>(),
                     ),
-                    Column::new(
-                        "region".into(),
-                        r.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
-                    ),
-                    Column::new(
-                        "document".into(),
-                        r.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
-                    ),
+                    Column::new("region".into(), places(packer, r, |x| &x.system).0),
+                    text_column("document", r, |x, out| {
+                        out.push_str(&x.document.to_string_lossy());
+                        true
+                    }),
                     Column::new(
                         "source".into(),
                         r.iter().map(|x| x.source).collect::<Vec<_>>(),
                     ),
-                    Column::new(
-                        "date".into(),
-                        r.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
-                    ),
+                    text_column("date", r, |x, out| {
+                        push_timestamp(x.date, out);
+                        true
+                    }),
                     Column::new(
                         "risk".into(),
                         r.iter().map(|x| x.risk.as_str()).collect::<Vec<_>>(),
@@ -365,18 +408,16 @@ impl FactRows {
                         "status".into(),
                         r.iter().map(|x| &*x.status).collect::<Vec<_>>(),
                     ),
-                    Column::new(
-                        "deadline".into(),
-                        r.iter().map(|x| x.deadline.map(text)).collect::<Vec<_>>(),
-                    ),
-                    Column::new(
-                        "first_seen".into(),
-                        r.iter().map(|x| text(x.first_seen)).collect::<Vec<_>>(),
-                    ),
-                    Column::new(
-                        "closed".into(),
-                        r.iter().map(|x| x.closed.map(text)).collect::<Vec<_>>(),
-                    ),
+                    text_column("deadline", r, |x, out| {
+                        x.deadline.map(|t| push_timestamp(t, out)).is_some()
+                    }),
+                    text_column("first_seen", r, |x, out| {
+                        push_timestamp(x.first_seen, out);
+                        true
+                    }),
+                    text_column("closed", r, |x, out| {
+                        x.closed.map(|t| push_timestamp(t, out)).is_some()
+                    }),
                     Column::new("likelihood".into(), level(|x| x.likelihood)),
                     Column::new("impact".into(), level(|x| x.impact)),
                     Column::new(
@@ -396,12 +437,10 @@ impl FactRows {
                         "accepted".into(),
                         r.iter().map(|x| x.accepted).collect::<Vec<_>>(),
                     ),
-                    Column::new(
-                        "controls".into(),
-                        r.iter()
-                            .map(|x| x.mitigated_controls.join("|"))
-                            .collect::<Vec<_>>(),
-                    ),
+                    text_column("controls", r, |x, out| {
+                        push_joined(&x.mitigated_controls, out);
+                        true
+                    }),
                 ])
             }
             FactRows::PoamItem(q) => frame(vec![
@@ -409,22 +448,16 @@ impl FactRows {
                     "system".into(),
                     q.iter().map(|x| &*x.system).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "region".into(),
-                    q.iter().map(|x| place(&x.system, 0)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "city".into(),
-                    q.iter().map(|x| place(&x.system, 1)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "document".into(),
-                    q.iter().map(|x| path_text(&x.document)).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "date".into(),
-                    q.iter().map(|x| text(x.date)).collect::<Vec<_>>(),
-                ),
+                Column::new("region".into(), places(packer, q, |x| &x.system).0),
+                Column::new("city".into(), places(packer, q, |x| &x.system).1),
+                text_column("document", q, |x, out| {
+                    out.push_str(&x.document.to_string_lossy());
+                    true
+                }),
+                text_column("date", q, |x, out| {
+                    push_timestamp(x.date, out);
+                    true
+                }),
                 Column::new(
                     "item".into(),
                     q.iter().map(|x| x.item.as_deref()).collect::<Vec<_>>(),
@@ -433,10 +466,10 @@ impl FactRows {
                     "title".into(),
                     q.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
                 ),
-                Column::new(
-                    "risks".into(),
-                    q.iter().map(|x| x.risks.join("|")).collect::<Vec<_>>(),
-                ),
+                text_column("risks", q, |x, out| {
+                    push_joined(&x.risks, out);
+                    true
+                }),
             ]),
         }
     }
@@ -509,9 +542,10 @@ fn parquet_path(dir: &Path, name: &str, partition: &[(&str, String)]) -> PathBuf
 type Partition = Vec<(&'static str, String)>;
 
 /// Splits `table` by the partition keys it has among `region` and `period`; the keys go to
-/// the folder names (hive style), not into the files. The table is sorted by its keys once
-/// (stably: rows keep their order within a partition) and cut into slices, which costs a
-/// fraction of gathering every column of every partition apart.
+/// the folder names (hive style), not into the files. A partition's rows keep their order. When
+/// each partition's rows are already together (a batch of facts, in document order), the table
+/// is cut into slices as it is; otherwise it is sorted by its keys once (stably) and then cut,
+/// which costs a fraction of gathering every column of every partition apart.
 fn partitions(table: &DataFrame) -> Result<Vec<(Partition, DataFrame)>> {
     let keys: Vec<&'static str> = ["region", "period"]
         .into_iter()
@@ -520,40 +554,57 @@ fn partitions(table: &DataFrame) -> Result<Vec<(Partition, DataFrame)>> {
     if keys.is_empty() || table.height() == 0 {
         return Ok(vec![(Vec::new(), table.clone())]);
     }
-    let sorted = table.sort(
-        keys.clone(),
-        SortMultipleOptions::default().with_maintain_order(true),
-    )?;
-    let texts = keys
-        .iter()
-        .map(|k| {
-            Ok(sorted
-                .column(k)?
-                .cast(&DataType::String)?
-                .str()?
-                .iter()
-                .map(|v| v.unwrap_or("null").to_owned())
-                .collect::<Vec<String>>())
+    let runs = key_runs(table, &keys)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let (table, runs) = if runs.iter().all(|(partition, _)| seen.insert(partition)) {
+        (table.clone(), runs)
+    } else {
+        let sorted = table.sort(
+            keys.clone(),
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?;
+        let runs = key_runs(&sorted, &keys)?;
+        (sorted, runs)
+    };
+    let values = table.drop_many(keys.iter().copied());
+    Ok(runs
+        .into_iter()
+        .map(|(partition, rows)| {
+            let mut part = values.slice(rows.start as i64, rows.len());
+            part.rechunk_mut();
+            (partition, part)
         })
-        .collect::<Result<Vec<_>>>()?;
-    let values = sorted.drop_many(keys.iter().copied());
+        .collect())
+}
+
+/// The runs of rows of `table` with the same values of `keys`, in row order.
+fn key_runs(
+    table: &DataFrame,
+    keys: &[&'static str],
+) -> Result<Vec<(Partition, std::ops::Range<usize>)>> {
+    let columns = keys
+        .iter()
+        .map(|k| Ok(table.column(k)?.cast(&DataType::String)?.str()?.clone()))
+        .collect::<Result<Vec<StringChunked>>>()?;
+    let texts: Vec<Vec<&str>> = columns
+        .iter()
+        .map(|c| c.iter().map(|v| v.unwrap_or("null")).collect())
+        .collect();
     let same = |a: usize, b: usize| texts.iter().all(|t| t[a] == t[b]);
-    let mut out = Vec::new();
+    let mut runs = Vec::new();
     let mut start = 0;
-    for row in 1..=sorted.height() {
-        if row == sorted.height() || !same(start, row) {
+    for row in 1..=table.height() {
+        if row == table.height() || !same(start, row) {
             let partition = keys
                 .iter()
                 .zip(&texts)
-                .map(|(k, t)| (*k, t[start].clone()))
+                .map(|(k, t)| (*k, t[start].to_owned()))
                 .collect();
-            let mut part = values.slice(start as i64, row - start);
-            part.rechunk_mut();
-            out.push((partition, part));
+            runs.push((partition, start..row));
             start = row;
         }
     }
-    Ok(out)
+    Ok(runs)
 }
 
 fn write_csv(table: &mut DataFrame, header: bool, file: &mut std::fs::File) -> Result<()> {
@@ -810,4 +861,74 @@ pub fn write_tables(tables: &Tables, dir: &Path, formats: Formats) -> Result<Pat
     let staged = oscal_io::StagedDir::new(&dir.join("tables"))?;
     write_all(tables, staged.path(), formats)?;
     Ok(staged.commit()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_the_format_string_writes_them() {
+        let format = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let mut seconds = jiff::Timestamp::MIN.as_second();
+        // Every year from -9999 to 9999, at a time of day that moves through the hours,
+        // minutes and seconds; the ends of the range; fractions of a second.
+        let mut instants = vec![
+            jiff::Timestamp::MIN,
+            jiff::Timestamp::MAX,
+            jiff::Timestamp::UNIX_EPOCH,
+            "0000-01-01T00:00:00Z".parse().unwrap(),
+            "0999-12-31T23:59:59.999Z".parse().unwrap(),
+            "2026-03-29T01:02:03.5+02:00".parse().unwrap(),
+        ];
+        while seconds < jiff::Timestamp::MAX.as_second() {
+            instants.push(jiff::Timestamp::from_second(seconds).unwrap());
+            seconds += 366 * 86_400 - 3_601;
+        }
+        for t in instants {
+            let mut written = String::from("before:");
+            push_timestamp(t, &mut written);
+            assert_eq!(written, format!("before:{}", format(t)), "{t:?}");
+        }
+    }
+
+    fn table(regions: &[&str]) -> DataFrame {
+        df!(
+            "region" => regions,
+            "row" => (0..regions.len() as u32).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    fn parts(table: &DataFrame) -> Vec<(String, Vec<u32>)> {
+        let mut parts: Vec<_> = partitions(table)
+            .unwrap()
+            .into_iter()
+            .map(|(partition, part)| {
+                assert_eq!(partition.len(), 1);
+                assert_eq!(part.get_column_names(), ["row"]);
+                let rows = part.column("row").unwrap().u32().unwrap();
+                (partition[0].1.clone(), rows.into_no_null_iter().collect())
+            })
+            .collect();
+        parts.sort();
+        parts
+    }
+
+    #[test]
+    fn partitions_keep_the_order_of_their_rows_whether_together_or_apart() {
+        let expected =
+            |a: Vec<u32>, b: Vec<u32>| vec![("r-1".to_owned(), a), ("r-2".to_owned(), b)];
+        // Together: cut as they are.
+        assert_eq!(
+            parts(&table(&["r-2", "r-2", "r-1", "r-1", "r-1"])),
+            expected(vec![2, 3, 4], vec![0, 1])
+        );
+        // Apart: a partition's rows gathered, in their order.
+        assert_eq!(
+            parts(&table(&["r-1", "r-2", "r-1", "r-2", "r-1"])),
+            expected(vec![0, 2, 4], vec![1, 3])
+        );
+        assert_eq!(parts(&table(&["r-1"])), vec![("r-1".to_owned(), vec![0])]);
+    }
 }
