@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Whole-process figures of a large fleet: generation (issue: documents/s, MB/s, peak RSS) and
-# `mim6 run` on it with 1 and 2 threads (wall time, ingest MB/s, peak RSS).
+# Whole-process figures of a large fleet: generation (documents/s, MB/s, peak RSS) and `mim6 run`
+# on it with 1 and 2 threads (wall time, ingest MB/s and its ratio to a bare JSON scan of the same
+# files with as many threads just before, the faster of two rounds; peak RSS; the speedup from 1
+# to 2 threads).
 #
 #   CITIES=1000 scripts/bench-fleet.sh      # 1,000 cities × 10 systems × 4 periods (~25 GB)
 #
@@ -12,8 +14,10 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cities="${CITIES:-100}"
 fleet="$repo/target/bench-fleet-$cities"
 out="$repo/target/bench-run-$cities"
-(cd "$repo" && cargo build --release --locked --bin mim6)
+(cd "$repo" && cargo build --release --locked --bin mim6 &&
+    cargo build --release --locked -p mim6-ingest --example scan)
 mim6="$repo/target/release/mim6"
+scan="$repo/target/release/examples/scan"
 
 peak() { awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2/1024}' "$1"; }
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1"; }
@@ -39,17 +43,29 @@ TOML
 # that "1 thread" is one core for the whole process, the collector's thread included.
 for threads in 1 2; do
     rm -rf "$out"
+    # The scan's yardstick is its faster of two rounds.
+    for round in 1 2; do
+        RAYON_NUM_THREADS=$threads taskset -c "0-$((threads - 1))" "$scan" "$fleet"
+    done > "$out.scan$threads.txt"
     RAYON_NUM_THREADS=$threads POLARS_MAX_THREADS=$threads /usr/bin/time -v \
         taskset -c "0-$((threads - 1))" \
         "$mim6" run "$out.toml" 2> "$out.run$threads.txt" || { cat "$out.run$threads.txt"; exit 1; }
-    python3 - "$out/run.json" "$threads" "$(wall "$out.run$threads.txt")" "$(peak "$out.run$threads.txt")" <<'PY'
+    cp "$out/run.json" "$out.run$threads.json"
+    python3 - "$out.run$threads.json" "$threads" "$(wall "$out.run$threads.txt")" "$(peak "$out.run$threads.txt")" "$out.scan$threads.txt" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
 t = run["timings-seconds"]
+scan = max(float(line.split(", ")[-1].split()[0]) for line in open(sys.argv[5]))
+mbs = run["ingest-mb-per-second"]
 print(f"run, {sys.argv[2]} thread(s): wall {sys.argv[3]}, peak RSS {sys.argv[4]}, "
       f"{run['documents']['accepted']} documents, {run['documents']['bytes'] / 1e6:.0f} MB, "
-      f"ingest {t['ingest']:.1f} s ({run['ingest-mb-per-second']:.0f} MB/s), "
-      f"metrics {t['metrics']:.1f} s, write {t['write']:.1f} s")
+      f"ingest {t['ingest']:.1f} s ({mbs:.0f} MB/s; bare scan {scan:.0f} MB/s, "
+      f"{100 * mbs / scan:.0f} % of it), metrics {t['metrics']:.1f} s, report {t['report']:.1f} s")
 PY
 done
-[ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out"
+python3 - "$out.run1.json" "$out.run2.json" <<'PY'
+import json, sys
+one, two = (json.load(open(f))["timings-seconds"]["total"] for f in sys.argv[1:])
+print(f"1 -> 2 threads: {one:.1f} s -> {two:.1f} s, {one / two:.2f}x")
+PY
+[ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json"
