@@ -535,3 +535,27 @@ fn results_tied_on_date_and_document_go_to_the_later_finding() {
         );
     }
 }
+
+#[test]
+fn a_table_that_cannot_be_written_fails_the_run_and_leaves_no_tables() {
+    // `fact_risk_period` is written beside the metrics, on a thread of its own: its failure
+    // ends the run with the file's name, and the tables folder is never swapped in.
+    let (facts, baseline, settings) = fixture();
+    let out = tempfile::tempdir().unwrap();
+    let formats = mim6_analytics::Formats {
+        parquet: true,
+        csv: true,
+    };
+    let mut collector = mim6_analytics::Collector::to_folder(&baseline, out.path(), formats)
+        .unwrap()
+        .shard_cities(1);
+    collector.add(facts).unwrap();
+    let blocked = out.path().join("tables.staging/fact_risk_period.csv");
+    std::fs::create_dir(&blocked).unwrap();
+    let error = collector.finish(&settings).unwrap_err().to_string();
+    assert!(
+        error.contains(&blocked.display().to_string()),
+        "the error names the file: {error}"
+    );
+    assert!(!out.path().join("tables").exists());
+}
