@@ -108,6 +108,15 @@ fn text_column<R>(name: &str, rows: &[R], mut text: impl FnMut(&R, &mut String) 
     column.finish().into_column()
 }
 
+/// A text column of `rows`, borrowed from them (`None` is null).
+fn str_column<'r, R>(name: &str, rows: &'r [R], text: impl Fn(&'r R) -> Option<&'r str>) -> Column {
+    let mut column = StringChunkedBuilder::new(name.into(), rows.len());
+    for row in rows {
+        column.append_option(text(row));
+    }
+    column.finish().into_column()
+}
+
 /// The region and the city of each row's system (empty for a system without a plan), looked up
 /// once for each run of rows of one system.
 fn places<'a, R>(
@@ -190,10 +199,7 @@ pub(crate) fn dim_tables(
     ])?;
     let p = &settings.periods;
     let dim_period = frame(vec![
-        Column::new(
-            "period".into(),
-            p.iter().map(|p| p.label.as_str()).collect::<Vec<_>>(),
-        ),
+        str_column("period", p, |p| Some(p.label.as_str())),
         Column::new(
             "period_index".into(),
             (0..p.len() as u32).collect::<Vec<_>>(),
@@ -256,34 +262,14 @@ impl FactRows {
     pub(crate) fn frame(&self, packer: &crate::input::Packer) -> Result<DataFrame> {
         match self {
             FactRows::Implementation(i) => frame(vec![
-                Column::new(
-                    "system".into(),
-                    i.iter().map(|r| &*r.system).collect::<Vec<_>>(),
-                ),
+                str_column("system", i, |r| Some(&*r.system)),
                 Column::new("region".into(), places(packer, i, |r| &r.system).0),
                 Column::new("city".into(), places(packer, i, |r| &r.system).1),
-                Column::new(
-                    "control".into(),
-                    i.iter().map(|r| &*r.control).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "statement".into(),
-                    i.iter().map(|r| r.statement.as_deref()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "component".into(),
-                    i.iter().map(|r| r.component.as_deref()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "state".into(),
-                    i.iter().map(|r| r.state.as_deref()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "origination".into(),
-                    i.iter()
-                        .map(|r| r.origination.as_deref())
-                        .collect::<Vec<_>>(),
-                ),
+                str_column("control", i, |r| Some(&*r.control)),
+                str_column("statement", i, |r| r.statement.as_deref()),
+                str_column("component", i, |r| r.component.as_deref()),
+                str_column("state", i, |r| r.state.as_deref()),
+                str_column("origination", i, |r| r.origination.as_deref()),
                 Column::new(
                     "inherited".into(),
                     i.iter().map(|r| r.inherited).collect::<Vec<_>>(),
@@ -294,36 +280,21 @@ impl FactRows {
                 ),
             ]),
             FactRows::Finding(f) => frame(vec![
-                Column::new(
-                    "system".into(),
-                    f.iter().map(|r| &*r.system).collect::<Vec<_>>(),
-                ),
+                str_column("system", f, |r| Some(&*r.system)),
                 Column::new("region".into(), places(packer, f, |r| &r.system).0),
                 Column::new("city".into(), places(packer, f, |r| &r.system).1),
                 text_column("document", f, |r, out| {
                     out.push_str(&r.document.to_string_lossy());
                     true
                 }),
-                Column::new(
-                    "result".into(),
-                    f.iter().map(|r| &*r.result).collect::<Vec<_>>(),
-                ),
+                str_column("result", f, |r| Some(&*r.result)),
                 text_column("date", f, |r, out| {
                     push_timestamp(r.date, out);
                     true
                 }),
-                Column::new(
-                    "finding".into(),
-                    f.iter().map(|r| r.finding.as_str()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "control".into(),
-                    f.iter().map(|r| &*r.control).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "target".into(),
-                    f.iter().map(|r| r.target.as_str()).collect::<Vec<_>>(),
-                ),
+                str_column("finding", f, |r| Some(r.finding.as_str())),
+                str_column("control", f, |r| Some(&*r.control)),
+                str_column("target", f, |r| Some(r.target.as_str())),
                 Column::new(
                     "satisfied".into(),
                     f.iter().map(|r| r.satisfied).collect::<Vec<_>>(),
@@ -345,27 +316,12 @@ impl FactRows {
                 }),
             ]),
             FactRows::Observation(o) => frame(vec![
-                Column::new(
-                    "system".into(),
-                    o.iter().map(|r| &*r.system).collect::<Vec<_>>(),
-                ),
+                str_column("system", o, |r| Some(&*r.system)),
                 Column::new("region".into(), places(packer, o, |r| &r.system).0),
-                Column::new(
-                    "result".into(),
-                    o.iter().map(|r| &*r.result).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "observation".into(),
-                    o.iter().map(|r| r.observation.as_str()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "methods".into(),
-                    o.iter().map(|r| &*r.methods).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "origins".into(),
-                    o.iter().map(|r| &*r.origins).collect::<Vec<_>>(),
-                ),
+                str_column("result", o, |r| Some(&*r.result)),
+                str_column("observation", o, |r| Some(r.observation.as_str())),
+                str_column("methods", o, |r| Some(&*r.methods)),
+                str_column("origins", o, |r| Some(&*r.origins)),
                 text_column("collected", o, |r, out| {
                     push_timestamp(r.collected, out);
                     true
@@ -379,10 +335,7 @@ impl FactRows {
                     r.iter().map(|row| f(row).map(u32::from)).collect()
                 };
                 frame(vec![
-                    Column::new(
-                        "system".into(),
-                        r.iter().map(|x| &*x.system).collect::<Vec<_>>(),
-                    ),
+                    str_column("system", r, |x| Some(&*x.system)),
                     Column::new("region".into(), places(packer, r, |x| &x.system).0),
                     text_column("document", r, |x, out| {
                         out.push_str(&x.document.to_string_lossy());
@@ -396,18 +349,9 @@ impl FactRows {
                         push_timestamp(x.date, out);
                         true
                     }),
-                    Column::new(
-                        "risk".into(),
-                        r.iter().map(|x| x.risk.as_str()).collect::<Vec<_>>(),
-                    ),
-                    Column::new(
-                        "title".into(),
-                        r.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
-                    ),
-                    Column::new(
-                        "status".into(),
-                        r.iter().map(|x| &*x.status).collect::<Vec<_>>(),
-                    ),
+                    str_column("risk", r, |x| Some(x.risk.as_str())),
+                    str_column("title", r, |x| Some(x.title.as_str())),
+                    str_column("status", r, |x| Some(&*x.status)),
                     text_column("deadline", r, |x, out| {
                         x.deadline.map(|t| push_timestamp(t, out)).is_some()
                     }),
@@ -444,10 +388,7 @@ impl FactRows {
                 ])
             }
             FactRows::PoamItem(q) => frame(vec![
-                Column::new(
-                    "system".into(),
-                    q.iter().map(|x| &*x.system).collect::<Vec<_>>(),
-                ),
+                str_column("system", q, |x| Some(&*x.system)),
                 Column::new("region".into(), places(packer, q, |x| &x.system).0),
                 Column::new("city".into(), places(packer, q, |x| &x.system).1),
                 text_column("document", q, |x, out| {
@@ -458,14 +399,8 @@ impl FactRows {
                     push_timestamp(x.date, out);
                     true
                 }),
-                Column::new(
-                    "item".into(),
-                    q.iter().map(|x| x.item.as_deref()).collect::<Vec<_>>(),
-                ),
-                Column::new(
-                    "title".into(),
-                    q.iter().map(|x| x.title.as_str()).collect::<Vec<_>>(),
-                ),
+                str_column("item", q, |x| x.item.as_deref()),
+                str_column("title", q, |x| Some(x.title.as_str())),
                 text_column("risks", q, |x, out| {
                     push_joined(&x.risks, out);
                     true
