@@ -260,11 +260,18 @@ impl FactRows {
 
     /// The rows as a frame, with the region (and city) of their system.
     pub(crate) fn frame(&self, packer: &crate::input::Packer) -> Result<DataFrame> {
+        let (regions, cities) = match self {
+            FactRows::Implementation(i) => places(packer, i, |r| &r.system),
+            FactRows::Finding(f) => places(packer, f, |r| &r.system),
+            FactRows::Observation(o) => places(packer, o, |r| &r.system),
+            FactRows::Risk(r) => places(packer, r, |x| &x.system),
+            FactRows::PoamItem(q) => places(packer, q, |x| &x.system),
+        };
         match self {
             FactRows::Implementation(i) => frame(vec![
                 str_column("system", i, |r| Some(&*r.system)),
-                Column::new("region".into(), places(packer, i, |r| &r.system).0),
-                Column::new("city".into(), places(packer, i, |r| &r.system).1),
+                Column::new("region".into(), regions),
+                Column::new("city".into(), cities),
                 str_column("control", i, |r| Some(&*r.control)),
                 str_column("statement", i, |r| r.statement.as_deref()),
                 str_column("component", i, |r| r.component.as_deref()),
@@ -281,8 +288,8 @@ impl FactRows {
             ]),
             FactRows::Finding(f) => frame(vec![
                 str_column("system", f, |r| Some(&*r.system)),
-                Column::new("region".into(), places(packer, f, |r| &r.system).0),
-                Column::new("city".into(), places(packer, f, |r| &r.system).1),
+                Column::new("region".into(), regions),
+                Column::new("city".into(), cities),
                 text_column("document", f, |r, out| {
                     out.push_str(&r.document.to_string_lossy());
                     true
@@ -317,7 +324,7 @@ impl FactRows {
             ]),
             FactRows::Observation(o) => frame(vec![
                 str_column("system", o, |r| Some(&*r.system)),
-                Column::new("region".into(), places(packer, o, |r| &r.system).0),
+                Column::new("region".into(), regions),
                 str_column("result", o, |r| Some(&*r.result)),
                 str_column("observation", o, |r| Some(r.observation.as_str())),
                 str_column("methods", o, |r| Some(&*r.methods)),
@@ -336,7 +343,7 @@ impl FactRows {
                 };
                 frame(vec![
                     str_column("system", r, |x| Some(&*x.system)),
-                    Column::new("region".into(), places(packer, r, |x| &x.system).0),
+                    Column::new("region".into(), regions),
                     text_column("document", r, |x, out| {
                         out.push_str(&x.document.to_string_lossy());
                         true
@@ -389,8 +396,8 @@ impl FactRows {
             }
             FactRows::PoamItem(q) => frame(vec![
                 str_column("system", q, |x| Some(&*x.system)),
-                Column::new("region".into(), places(packer, q, |x| &x.system).0),
-                Column::new("city".into(), places(packer, q, |x| &x.system).1),
+                Column::new("region".into(), regions),
+                Column::new("city".into(), cities),
                 text_column("document", q, |x, out| {
                     out.push_str(&x.document.to_string_lossy());
                     true
