@@ -598,11 +598,17 @@ fn write_table(
 /// each sync mostly waits for the disk, and one at a time over a thousand partitions takes
 /// seconds.
 fn sync(files: &[PathBuf]) -> Result<()> {
-    files.par_iter().with_max_len(1).try_for_each(|path| {
-        std::fs::File::open(path)
-            .and_then(|file| file.sync_all())
-            .map_err(io(path))
-    })
+    files
+        .par_iter()
+        .with_max_len(1)
+        .try_for_each(|path| sync_file(path))
+}
+
+/// Syncs the file at `path` to disk.
+fn sync_file(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|file| file.sync_all())
+        .map_err(io(path))
 }
 
 /// Fact tables written as their batches come: each CSV file appended to, each Parquet file
@@ -712,9 +718,7 @@ impl FactSink {
             rows.push((name.to_owned(), files.rows));
         }
         for path in &written {
-            std::fs::File::open(path)
-                .and_then(|file| file.sync_all())
-                .map_err(io(path))?;
+            sync_file(path)?;
         }
         Ok(rows)
     }
