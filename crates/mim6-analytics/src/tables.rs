@@ -108,6 +108,13 @@ fn text_column<R>(name: &str, rows: &[R], mut text: impl FnMut(&R, &mut String) 
     column.finish().into_column()
 }
 
+/// A column of `rows`' instants, written as [`push_timestamp`] writes them (`None` is null).
+fn date_column<R>(name: &str, rows: &[R], date: impl Fn(&R) -> Option<jiff::Timestamp>) -> Column {
+    text_column(name, rows, |row, out| {
+        date(row).map(|t| push_timestamp(t, out)).is_some()
+    })
+}
+
 /// A text column of `rows`, borrowed from them (`None` is null).
 fn str_column<'r, R>(name: &str, rows: &'r [R], text: impl Fn(&'r R) -> Option<&'r str>) -> Column {
     let mut column = StringChunkedBuilder::new(name.into(), rows.len());
@@ -295,10 +302,7 @@ impl FactRows {
                     true
                 }),
                 str_column("result", f, |r| Some(&*r.result)),
-                text_column("date", f, |r, out| {
-                    push_timestamp(r.date, out);
-                    true
-                }),
+                date_column("date", f, |r| Some(r.date)),
                 str_column("finding", f, |r| Some(r.finding.as_str())),
                 str_column("control", f, |r| Some(&*r.control)),
                 str_column("target", f, |r| Some(r.target.as_str())),
@@ -314,9 +318,7 @@ impl FactRows {
                     "automated".into(),
                     f.iter().map(|r| r.automated).collect::<Vec<_>>(),
                 ),
-                text_column("evidence", f, |r, out| {
-                    r.evidence.map(|t| push_timestamp(t, out)).is_some()
-                }),
+                date_column("evidence", f, |r| r.evidence),
                 text_column("risks", f, |r, out| {
                     push_joined(&r.risks, out);
                     true
@@ -329,13 +331,8 @@ impl FactRows {
                 str_column("observation", o, |r| Some(r.observation.as_str())),
                 str_column("methods", o, |r| Some(&*r.methods)),
                 str_column("origins", o, |r| Some(&*r.origins)),
-                text_column("collected", o, |r, out| {
-                    push_timestamp(r.collected, out);
-                    true
-                }),
-                text_column("expires", o, |r, out| {
-                    r.expires.map(|t| push_timestamp(t, out)).is_some()
-                }),
+                date_column("collected", o, |r| Some(r.collected)),
+                date_column("expires", o, |r| r.expires),
             ]),
             FactRows::Risk(r) => {
                 let level = |f: fn(&mim6_ingest::RiskRow) -> Option<u8>| -> Vec<Option<u32>> {
@@ -352,23 +349,13 @@ impl FactRows {
                         "source".into(),
                         r.iter().map(|x| x.source).collect::<Vec<_>>(),
                     ),
-                    text_column("date", r, |x, out| {
-                        push_timestamp(x.date, out);
-                        true
-                    }),
+                    date_column("date", r, |x| Some(x.date)),
                     str_column("risk", r, |x| Some(x.risk.as_str())),
                     str_column("title", r, |x| Some(x.title.as_str())),
                     str_column("status", r, |x| Some(&*x.status)),
-                    text_column("deadline", r, |x, out| {
-                        x.deadline.map(|t| push_timestamp(t, out)).is_some()
-                    }),
-                    text_column("first_seen", r, |x, out| {
-                        push_timestamp(x.first_seen, out);
-                        true
-                    }),
-                    text_column("closed", r, |x, out| {
-                        x.closed.map(|t| push_timestamp(t, out)).is_some()
-                    }),
+                    date_column("deadline", r, |x| x.deadline),
+                    date_column("first_seen", r, |x| Some(x.first_seen)),
+                    date_column("closed", r, |x| x.closed),
                     Column::new("likelihood".into(), level(|x| x.likelihood)),
                     Column::new("impact".into(), level(|x| x.impact)),
                     Column::new(
@@ -402,10 +389,7 @@ impl FactRows {
                     out.push_str(&x.document.to_string_lossy());
                     true
                 }),
-                text_column("date", q, |x, out| {
-                    push_timestamp(x.date, out);
-                    true
-                }),
+                date_column("date", q, |x| Some(x.date)),
                 str_column("item", q, |x| x.item.as_deref()),
                 str_column("title", q, |x| Some(x.title.as_str())),
                 text_column("risks", q, |x, out| {
