@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use mim6_ingest::{Facts, SystemRow};
 use polars::prelude::*;
+use polars::series::IsSorted;
 use rustc_hash::FxHashMap;
 
 use crate::{BaselineControl, Error, Result};
@@ -19,16 +20,17 @@ pub(crate) struct Inputs {
     pub(crate) systems: DataFrame,
     /// `ctl, control, parent, family, title, cw, gdpr_articles, tags`
     pub(crate) controls: DataFrame,
-    /// `sys, ctl, state, inherited`
+    /// `sys, ctl, state, inherited, sc`
     pub(crate) claims: DataFrame,
-    /// `sys, ctl, result, date, doc, satisfied, observations, automated, evidence`, sorted by
-    /// `sys, ctl, date, doc`
+    /// `sys, ctl, result, date, doc, satisfied, observations, automated, evidence, sc`, sorted
+    /// by `sys, ctl, date, doc`
     pub(crate) findings: DataFrame,
-    /// `sys, ctl, risk, date`: findings naming risks, and risks' mitigating implementations.
+    /// `sys, ctl, risk, date, sc, sr`: findings naming risks, and risks' mitigating
+    /// implementations.
     pub(crate) risk_controls: DataFrame,
     /// `sys, risk, date, doc, status, deadline, first_seen, closed, likelihood, impact,
-    /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title`, sorted by
-    /// `sys, risk, date, doc`
+    /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title, sr`, sorted
+    /// by `sys, risk, date, doc`
     pub(crate) risks: DataFrame,
 }
 
@@ -569,26 +571,31 @@ impl Packed {
 
         let mut claims = claims;
         decode(&mut claims, "state", &self.states)?;
+        pair_key(&mut claims, "sys", "ctl", "sc")?;
         let mut findings = findings;
         rank(&mut findings, "doc", &self.doc_rank)?;
         // Sorted once by system, control, date and document: a control's latest result at a
         // period's end is then its last finding dated on or before it.
-        let findings = findings.sort(
+        let mut findings = findings.sort(
             ["sys", "ctl", "date", "doc"],
             SortMultipleOptions::default().with_maintain_order(true),
         )?;
+        pair_key(&mut findings, "sys", "ctl", "sc")?;
         let mut risk_controls = risk_controls;
         rank(&mut risk_controls, "risk", &self.risk_rank)?;
+        pair_key(&mut risk_controls, "sys", "ctl", "sc")?;
+        pair_key(&mut risk_controls, "sys", "risk", "sr")?;
         let mut risks = risks;
         rank(&mut risks, "risk", &self.risk_rank)?;
         rank(&mut risks, "doc", &self.doc_rank)?;
         decode(&mut risks, "status", &self.statuses)?;
         // Sorted once by system, risk, date and document: the copy of a risk that counts at a
         // period's end is then the last one dated on or before it, without a sort per period.
-        let risks = risks.sort(
+        let mut risks = risks.sort(
             ["sys", "risk", "date", "doc"],
             SortMultipleOptions::default().with_maintain_order(true),
         )?;
+        pair_key(&mut risks, "sys", "risk", "sr")?;
         let in_shard: BooleanChunked = self
             .system_shard
             .iter()
@@ -614,6 +621,43 @@ fn concat_frames(parts: Vec<DataFrame>) -> Result<DataFrame> {
     }
     all.rechunk_mut();
     Ok(all)
+}
+
+/// Adds column `name`, the numbers of columns `high` and `low` as one (`high` in the upper 32
+/// bits): one integer key for joins and group-bys over the pair, flagged sorted when it is.
+fn pair_key(frame: &mut DataFrame, high: &str, low: &str, name: &str) -> Result<()> {
+    let key: UInt64Chunked = frame
+        .column(high)?
+        .u32()?
+        .iter()
+        .zip(frame.column(low)?.u32()?.iter())
+        .map(|(h, l)| Some((u64::from(h?) << 32) | u64::from(l?)))
+        .collect();
+    frame.with_column(key.with_name(name.into()).into_column())?;
+    flag_if_sorted(frame, name)
+}
+
+/// Flags the integer `column` of `frame` sorted when it is, so that polars groups by it by
+/// slicing the frame instead of hashing.
+pub(crate) fn flag_if_sorted(frame: &mut DataFrame, column: &str) -> Result<()> {
+    let values = frame.column(column)?.as_materialized_series();
+    let sorted = values.null_count() == 0
+        && match values.dtype() {
+            DataType::UInt32 => values.u32()?.iter().is_sorted(),
+            DataType::UInt64 => values.u64()?.iter().is_sorted(),
+            _ => false,
+        };
+    if sorted {
+        let mut flagged = values.clone();
+        flagged.set_sorted_flag(IsSorted::Ascending);
+        frame.replace(column, flagged.into_column())?;
+    }
+    Ok(())
+}
+
+/// The expression of [`pair_key`]: columns `high` and `low` as one integer.
+pub(crate) fn pair_key_expr(high: &str, low: &str) -> Expr {
+    col(high).cast(DataType::UInt64) * lit(1_u64 << 32) + col(low).cast(DataType::UInt64)
 }
 
 /// Replaces the numbers in `column` by their ranks.

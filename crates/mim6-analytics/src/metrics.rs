@@ -2,7 +2,7 @@
 
 use polars::prelude::*;
 
-use crate::input::Inputs;
+use crate::input::{Inputs, flag_if_sorted, pair_key_expr};
 use crate::tables::Metrics;
 use crate::{Result, Settings};
 
@@ -87,15 +87,14 @@ fn claims(inputs: &Inputs) -> LazyFrame {
         // A by-component without status counts as `inherited` when it has inherited entries,
         // and is ignored otherwise.
         .filter(state().is_not_null().or(col("inherited")))
-        .group_by_stable([col("sys"), col("ctl")])
+        .group_by_stable([col("sc")])
         .agg([
             len().alias("n_status"),
             count(is_na.clone()).alias("n_na"),
             credit.filter(is_na.not()).min().alias("credit"),
         ])
         .select([
-            col("sys"),
-            col("ctl"),
+            col("sc"),
             col("n_na").eq(col("n_status")).alias("na"),
             col("credit"),
         ])
@@ -103,32 +102,25 @@ fn claims(inputs: &Inputs) -> LazyFrame {
 
 /// The latest result with findings on each control, on or before `end`: its verdict (within
 /// T), effectiveness and evidence.
-fn assessments(inputs: &Inputs, end: i64, t_days: i64) -> LazyFrame {
+fn assessments(inputs: &Inputs, end: i64, t_days: i64) -> Result<LazyFrame> {
     let t = t_days as f64;
     let found = inputs
         .findings
         .clone()
         .lazy()
         .filter(col("date").lt_eq(lit(end)));
-    let latest = found
-        .clone()
-        .group_by_stable([col("sys"), col("ctl")])
-        // The frame is sorted by system, control, date and document (see `input`).
-        .agg([col("result").last()]);
     let age = (lit(end) - col("newest")).cast(DataType::Float64) / lit(DAY);
     let freshness = when(col("evidence_age").lt_eq(lit(t)))
         .then(lit(1.0))
         .when(col("evidence_age").gt_eq(lit(2.0 * t)))
         .then(lit(0.0))
         .otherwise((lit(2.0 * t) - col("evidence_age")) / lit(t));
-    found
-        .join(
-            latest,
-            [col("sys"), col("ctl"), col("result")],
-            [col("sys"), col("ctl"), col("result")],
-            joined(JoinType::Inner),
-        )
-        .group_by_stable([col("sys"), col("ctl")])
+    // The frame is sorted by system, control, date and document (see `input`): a control's
+    // latest result is that of its last finding.
+    let latest = col("result").last().over([col("sc")])?;
+    Ok(found
+        .filter(col("result").eq(latest))
+        .group_by_stable([col("sc")])
         .agg([
             len().alias("n_findings"),
             count(col("satisfied")).alias("n_satisfied"),
@@ -150,14 +142,13 @@ fn assessments(inputs: &Inputs, end: i64, t_days: i64) -> LazyFrame {
                 .alias("effectiveness"),
         ])
         .select([
-            col("sys"),
-            col("ctl"),
+            col("sc"),
             col("satisfied"),
             col("effectiveness"),
             col("obs"),
             col("auto"),
             col("evidence_age"),
-        ])
+        ]))
 }
 
 /// The risk matrix as a frame: likelihood, impact → level, score.
@@ -196,10 +187,7 @@ fn risks_at(
         .lazy()
         .filter(col("date").lt_eq(lit(end)))
         // The frame is sorted by system, risk, date and document (see `input`).
-        .unique_stable_generic(
-            Some(vec![col("sys"), col("risk")]),
-            UniqueKeepStrategy::Last,
-        )
+        .unique_stable_generic(Some(vec![col("sr")]), UniqueKeepStrategy::Last)
         .filter(col("false_positive").not());
     // First seen: the earliest first-seen of any copy so far (a copy without a risk log
     // starts at its own date).
@@ -208,34 +196,29 @@ fn risks_at(
         .clone()
         .lazy()
         .filter(col("date").lt_eq(lit(end)))
-        .group_by_stable([col("sys"), col("risk")])
+        .group_by_stable([col("sr")])
         .agg([col("first_seen").min().alias("earliest")]);
     let current = current
-        .join(
-            first_seen,
-            [col("sys"), col("risk")],
-            [col("sys"), col("risk")],
-            joined(JoinType::Left),
-        )
+        .join(first_seen, [col("sr")], [col("sr")], joined(JoinType::Left))
         .with_column(col("earliest").alias("first_seen"));
     let links = inputs
         .risk_controls
         .clone()
         .lazy()
         .filter(col("date").lt_eq(lit(end)))
-        .select([col("sys"), col("risk"), col("ctl")])
+        .select([col("sr"), col("sc")])
         .unique_stable(None, UniqueKeepStrategy::First);
     let effectiveness = links
         .clone()
         .join(
             grid.clone()
                 .lazy()
-                .select([col("sys"), col("ctl"), col("effectiveness")]),
-            [col("sys"), col("ctl")],
-            [col("sys"), col("ctl")],
+                .select([col("sc"), col("effectiveness")]),
+            [col("sc")],
+            [col("sc")],
             joined(JoinType::Left),
         )
-        .group_by_stable([col("sys"), col("risk")])
+        .group_by_stable([col("sr")])
         .agg([
             col("effectiveness")
                 .fill_null(lit(0.0))
@@ -251,8 +234,8 @@ fn risks_at(
     let risks = current
         .join(
             effectiveness,
-            [col("sys"), col("risk")],
-            [col("sys"), col("risk")],
+            [col("sr")],
+            [col("sr")],
             joined(JoinType::Left),
         )
         .with_columns([
@@ -360,16 +343,15 @@ fn risks_at(
     let flags = links
         .join(
             risks.clone().lazy().select([
-                col("sys"),
-                col("risk"),
+                pair_key_expr("sys", "risk").alias("sr"),
                 col("open_high"),
                 col("overdue"),
             ]),
-            [col("sys"), col("risk")],
-            [col("sys"), col("risk")],
+            [col("sr")],
+            [col("sr")],
             joined(JoinType::Inner),
         )
-        .group_by_stable([col("sys"), col("ctl")])
+        .group_by_stable([col("sc")])
         .agg([
             col("open_high").any(true).alias("blocks_verified"),
             col("overdue").any(true).alias("blocks_managed"),
@@ -513,10 +495,11 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
                 .select([col("ctl"), col("cw"), col("family")]),
             None,
         )
+        .with_column(pair_key_expr("sys", "ctl").alias("sc"))
         .join(
             claims(inputs),
-            [col("sys"), col("ctl")],
-            [col("sys"), col("ctl")],
+            [col("sc")],
+            [col("sc")],
             joined(JoinType::Left),
         )
         .with_columns([
@@ -542,9 +525,9 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
             .clone()
             .lazy()
             .join(
-                assessments(inputs, end, t),
-                [col("sys"), col("ctl")],
-                [col("sys"), col("ctl")],
+                assessments(inputs, end, t)?,
+                [col("sc")],
+                [col("sc")],
                 joined(JoinType::Left),
             )
             .collect()?;
@@ -565,12 +548,9 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
             };
             assessed.with_column(column)?;
         }
-        let grid = assessed.lazy().join(
-            flags,
-            [col("sys"), col("ctl")],
-            [col("sys"), col("ctl")],
-            joined(JoinType::Left),
-        );
+        let grid = assessed
+            .lazy()
+            .join(flags, [col("sc")], [col("sc")], joined(JoinType::Left));
         let flag = |name: &str| col(name).fill_null(lit(false));
         let half_t = t as f64 / 2.0;
         let verified = col("na")
@@ -630,7 +610,9 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
                     .and(col("na").not())
                     .alias("satisfied_before"),
             );
-        let grid = grid.collect()?;
+        let mut grid = grid.collect()?;
+        // In system order when the shard's systems are (see `base`).
+        flag_if_sorted(&mut grid, "sys")?;
         let label = period.label.as_str();
         let stamp = |frame: LazyFrame| {
             frame.with_columns([
