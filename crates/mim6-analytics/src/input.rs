@@ -497,7 +497,11 @@ impl Packer {
             systems,
             controls,
             system_shard: self.system_shard,
-            shards: self.shards.into_iter().map(Some).collect(),
+            shards: self
+                .shards
+                .into_iter()
+                .map(|rows| std::sync::Mutex::new(Some(rows)))
+                .collect(),
             spill: self.spill,
             states: self.states.names,
             statuses: self.statuses.names,
@@ -520,7 +524,9 @@ pub(crate) struct Packed {
     /// `ctl, control, parent, family, title, cw, gdpr_articles, tags`
     pub(crate) controls: DataFrame,
     system_shard: Vec<u32>,
-    shards: Vec<Option<ShardRows>>,
+    /// Each shard's rows until taken (by the thread that reads the shards ahead of the
+    /// metrics).
+    shards: Vec<std::sync::Mutex<Option<ShardRows>>>,
     spill: Option<Spill>,
     states: Vec<Arc<str>>,
     statuses: Vec<Arc<str>>,
@@ -538,8 +544,13 @@ impl Packed {
 
     /// The inputs of shard `k`, its rows read back from the spill folder and released from
     /// memory.
-    pub(crate) fn take_shard(&mut self, k: usize) -> Result<Inputs> {
-        let held = self.shards[k].take().unwrap_or_default().raw_frames()?;
+    pub(crate) fn take_shard(&self, k: usize) -> Result<Inputs> {
+        let held = self.shards[k]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_default()
+            .raw_frames()?;
         let mut frames: Vec<DataFrame> = Vec::with_capacity(4);
         let spilled = self
             .spill

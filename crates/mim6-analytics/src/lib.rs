@@ -310,12 +310,12 @@ impl Collector {
         // Empty fact tables, for the ones no batch had a row of (they still get a schema).
         let empty = tables::fact_frames(mim6_ingest::Facts::default(), &self.packer)?;
         let systems = self.packer.systems.clone();
-        let mut packed = self.packer.finish(&self.baseline)?;
+        let packed = self.packer.finish(&self.baseline)?;
         let dims = tables::dim_tables(&systems, &packed, settings)?;
         match self.output {
             Output::Memory(mut kept) => {
                 let mut risk_periods: Option<DataFrame> = None;
-                let mut metrics = compute_metrics(&mut packed, settings, |rows| {
+                let mut metrics = compute_metrics(&packed, settings, |rows| {
                     match &mut risk_periods {
                         Some(all) => all.vstack_mut_owned(rows).map(|_| ())?,
                         None => risk_periods = Some(rows),
@@ -362,7 +362,7 @@ impl Collector {
                         }
                         risk_sink.finish(empty)
                     });
-                    let metrics = compute_metrics(&mut packed, settings, |rows| {
+                    let metrics = compute_metrics(&packed, settings, |rows| {
                         send.send(rows).map_err(|_| Error::Write {
                             path: dir.join("fact_risk_period"),
                             source: std::io::Error::other("its writer stopped"),
@@ -390,19 +390,46 @@ impl Collector {
 /// The metrics of every shard, one shard at a time in shard order; each shard's
 /// `fact_risk_period` rows, decoded, go to `risk_periods`. Polars spreads each shard's queries
 /// over the threads (shards side by side would queue on polars' threads, with the waiting
-/// threads spinning), and only one shard's rows are in memory.
+/// threads spinning). The next shard's inputs are read (its spilled rows too) and framed on a
+/// thread of their own while a shard is computed, so that at most two shards' inputs are in
+/// memory.
 fn compute_metrics(
-    packed: &mut input::Packed,
+    packed: &input::Packed,
     settings: &Settings,
-    mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
+    risk_periods: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<tables::Metrics> {
     if settings.periods.is_empty() {
         // Nothing dated to measure: empty metric tables.
         return Ok(tables::Metrics::empty());
     }
+    std::thread::scope(|scope| {
+        // A rendezvous: a shard's inputs wait for the metrics of the one before to end.
+        let (send, receive) = std::sync::mpsc::sync_channel::<input::Inputs>(0);
+        let reader = scope.spawn(move || {
+            for k in 0..packed.shard_count() {
+                if send.send(packed.take_shard(k)?).is_err() {
+                    // The metrics stopped on an error of their own.
+                    break;
+                }
+            }
+            Ok::<_, Error>(())
+        });
+        let metrics = metrics_of(receive, packed, settings, risk_periods);
+        // The reader's error first: the metrics end short of shards when the reader stops.
+        joined(reader)?;
+        metrics
+    })
+}
+
+/// The metrics of the shards `shards` brings, in order (see [`compute_metrics`]).
+fn metrics_of(
+    shards: std::sync::mpsc::Receiver<input::Inputs>,
+    packed: &input::Packed,
+    settings: &Settings,
+    mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
+) -> Result<tables::Metrics> {
     let mut combined = metrics::Combined::default();
-    for k in 0..packed.shard_count() {
-        let inputs = packed.take_shard(k)?;
+    for inputs in shards {
         let shard = metrics::compute_shard(&inputs, settings);
         drop(inputs);
         let mut rows = combined.add(shard?)?;
