@@ -139,3 +139,82 @@ fn one_city_at_a_time_with_spilled_rows_gives_the_same_tables_as_all_at_once() {
     let risks = whole["m_region_period.csv"].lines().count();
     assert!(risks > 5, "regions and periods measured");
 }
+
+#[test]
+fn a_spilled_shard_that_cannot_be_read_back_fails_the_run_with_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fleet = dir.path().join("fleet");
+    let catalog = moderate();
+    let spec = FleetSpec {
+        cities: 3,
+        systems_per_city: 1,
+        periods: 2,
+        seed: 5,
+    };
+    let options = WriteOptions {
+        format: OutputFormat::Json,
+        faults: 0.0,
+    };
+    generate(
+        &spec,
+        &Baseline::from_catalog("moderate.json", &catalog),
+        &options,
+        &fleet,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let formats = Formats {
+        parquet: false,
+        csv: true,
+    };
+    let baseline = baseline_controls(&catalog);
+    let mut collector = Collector::to_folder_spilling(&baseline, &out, formats, 100)
+        .unwrap()
+        .shard_cities(1);
+    let options = mim6_ingest::Options {
+        inputs: vec![fleet],
+        batch: 2,
+        ..mim6_ingest::Options::default()
+    };
+    mim6_ingest::ingest_into(
+        &options,
+        &mut |facts| Ok(collector.add(facts)?),
+        &|_, _, _| {},
+    )
+    .unwrap();
+    // A finding file of the last shard (named `{shard}-{spill}-{frame}.parquet`): the
+    // metrics of the shards before it are computed by the time it is read.
+    let mut findings: Vec<_> = std::fs::read_dir(out.join("tables.spill"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with("-findings.parquet"))
+        .collect();
+    findings.sort();
+    let gone = findings.pop().expect("findings spilled");
+    assert!(
+        gone.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("2-")
+    );
+    std::fs::remove_file(&gone).unwrap();
+
+    let (first, last) = collector.dates().unwrap();
+    let settings = Settings {
+        periods: Period::covering(
+            first.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            last.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            PeriodLength::Quarter,
+        ),
+        ..Settings::default()
+    };
+    let error = collector.finish(&settings).unwrap_err().to_string();
+    assert!(
+        error.contains(&gone.display().to_string()),
+        "the error names the spill file: {error}"
+    );
+    assert!(
+        !out.join("tables").exists(),
+        "no tables are swapped in: {error}"
+    );
+}
