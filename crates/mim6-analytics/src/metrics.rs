@@ -65,6 +65,54 @@ fn attained() -> Expr {
     level.alias("attained_level")
 }
 
+/// `frame` with column `name`: the values of text column `column` numbered in order of first
+/// appearance (a null is a value of its own).
+fn numbered(frame: &DataFrame, column: &str, name: &str) -> Result<DataFrame> {
+    let mut seen: rustc_hash::FxHashMap<Option<&str>, u32> = Default::default();
+    let numbers: Vec<u32> = frame
+        .column(column)?
+        .str()?
+        .iter()
+        .map(|value| {
+            let next = seen.len() as u32;
+            *seen.entry(value).or_insert(next)
+        })
+        .collect();
+    let mut frame = frame.clone();
+    frame.with_column(Column::new(name.into(), numbers))?;
+    Ok(frame)
+}
+
+/// The shard's systems with column `cty`, their (region, city) numbered in order of first
+/// appearance, and the frame `cty, region, city` of those numbers: the queries group by one
+/// number where they grouped by two texts, and put the texts back after.
+fn numbered_cities(systems: &DataFrame) -> Result<(DataFrame, DataFrame)> {
+    let regions = systems.column("region")?.str()?;
+    let cities = systems.column("city")?.str()?;
+    let mut seen: rustc_hash::FxHashMap<(Option<&str>, Option<&str>), u32> = Default::default();
+    let mut names: (Vec<Option<&str>>, Vec<Option<&str>>) = Default::default();
+    let numbers: Vec<u32> = regions
+        .iter()
+        .zip(cities.iter())
+        .map(|(region, city)| {
+            let next = seen.len() as u32;
+            *seen.entry((region, city)).or_insert_with(|| {
+                names.0.push(region);
+                names.1.push(city);
+                next
+            })
+        })
+        .collect();
+    let places = DataFrame::new_infer_height(vec![
+        Column::new("cty".into(), (0..names.0.len() as u32).collect::<Vec<_>>()),
+        Column::new("region".into(), names.0),
+        Column::new("city".into(), names.1),
+    ])?;
+    let mut systems = systems.clone();
+    systems.with_column(Column::new("cty".into(), numbers))?;
+    Ok((systems, places))
+}
+
 /// Per system and control: N/A and claimed credit (DESIGN "Coverage").
 fn claims(inputs: &Inputs) -> LazyFrame {
     let state = || col("state");
@@ -484,15 +532,16 @@ pub(crate) struct ShardMetrics {
 /// Computes the metrics of one shard; `settings.periods` is not empty.
 pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<ShardMetrics> {
     let t = settings.freshness_days;
-    let systems = inputs.systems.clone().lazy();
-    let controls = inputs.controls.clone().lazy();
+    let (systems, cities) = numbered_cities(&inputs.systems)?;
+    let systems = systems.lazy();
+    let controls = numbered(&inputs.controls, "family", "fam")?.lazy();
     let base = systems
         .clone()
-        .select([col("sys"), col("sw")])
+        .select([col("sys"), col("sw"), col("cty")])
         .cross_join(
             controls
                 .clone()
-                .select([col("ctl"), col("cw"), col("family")]),
+                .select([col("ctl"), col("cw"), col("family"), col("fam")]),
             None,
         )
         .with_column(pair_key_expr("sys", "ctl").alias("sc"))
@@ -621,14 +670,15 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
             ])
         };
         let lazy_grid = grid.clone().lazy();
-        let with_city = lazy_grid.clone().join(
-            systems
-                .clone()
-                .select([col("sys"), col("city"), col("region")]),
-            [col("sys")],
-            [col("sys")],
-            joined(JoinType::Left),
-        );
+        // The region and city of a city number, put back after grouping by numbers.
+        let with_names = |frame: LazyFrame| {
+            frame.join(
+                cities.clone().lazy(),
+                [col("cty")],
+                [col("cty")],
+                joined(JoinType::Left),
+            )
+        };
         // Null out the shares of levels the history cannot support yet.
         let unsupported = |frame: LazyFrame| {
             let mut frame = frame;
@@ -681,12 +731,12 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
         .collect()?;
 
         let city_pooled = unsupported(
-            with_city
+            lazy_grid
                 .clone()
-                .group_by_stable([col("region"), col("city")])
+                .group_by_stable([col("cty")])
                 .agg((1..=5).map(|j| share(j, "swcw")).collect::<Vec<_>>()),
         )
-        .select([col("region"), col("city"), col("attained_level")]);
+        .select([col("cty"), col("attained_level")]);
         let city_risks = risks
             .clone()
             .lazy()
@@ -730,6 +780,7 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
             col("open_high_risks").sum(),
             col("overdue_risks").sum(),
             col("unrated_risks").sum(),
+            col("cty").first(),
         ]);
         let city_metrics = stamp(
             by_system
@@ -737,8 +788,8 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
                 .agg(city_aggs)
                 .join(
                     city_pooled,
-                    [col("region"), col("city")],
-                    [col("region"), col("city")],
+                    [col("cty")],
+                    [col("cty")],
                     joined(JoinType::Left),
                 )
                 .join(
@@ -746,15 +797,29 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
                     [col("city")],
                     [col("city")],
                     joined(JoinType::Left),
-                ),
+                )
+                .drop(cols(["cty"])),
         )
         .collect()?;
 
+        let mut family_aggs = vec![col("cty").first(), col("family").first()];
+        family_aggs.extend(coverage_aggregates("sw", "swcw"));
         let family_metrics = stamp(unsupported(
-            with_city
-                .clone()
-                .group_by_stable([col("region"), col("city"), col("family")])
-                .agg(coverage_aggregates("sw", "swcw")),
+            with_names(
+                lazy_grid
+                    .clone()
+                    .with_column(pair_key_expr("cty", "fam").alias("cf"))
+                    .group_by_stable([col("cf")])
+                    .agg(family_aggs),
+            )
+            .select([
+                col("region"),
+                col("city"),
+                col("family"),
+                all()
+                    .exclude_cols(["cf", "cty", "region", "city", "family"])
+                    .as_expr(),
+            ]),
         ))
         .collect()?;
 
@@ -763,33 +828,44 @@ pub(crate) fn compute_shard(inputs: &Inputs, settings: &Settings) -> Result<Shar
             .not()
             .and(col("credit").eq(lit(1.0)))
             .and(col("satisfied").eq(lit(false)));
+        let city_control = || pair_key_expr("cty", "ctl").alias("cc");
         let overclaim_metrics = stamp(
-            with_city
-                .clone()
-                .filter(overclaimed.clone())
-                .group_by_stable([col("region"), col("city"), col("ctl")])
-                .agg([len().cast(DataType::UInt32).alias("overclaimed_systems")])
-                .join(
-                    with_city
-                        .clone()
-                        .filter(col("na").not().and(col("credit").eq(lit(1.0))))
-                        .group_by_stable([col("region"), col("city"), col("ctl")])
-                        .agg([len().cast(DataType::UInt32).alias("claimed_systems")]),
-                    [col("region"), col("city"), col("ctl")],
-                    [col("region"), col("city"), col("ctl")],
-                    joined(JoinType::Left),
-                )
-                .join(
-                    controls.clone().select([
-                        col("ctl"),
-                        col("control"),
-                        col("family"),
-                        col("title"),
+            with_names(
+                lazy_grid
+                    .clone()
+                    .filter(overclaimed.clone())
+                    .group_by_stable([city_control()])
+                    .agg([
+                        col("cty").first(),
+                        col("ctl").first(),
+                        len().cast(DataType::UInt32).alias("overclaimed_systems"),
                     ]),
-                    [col("ctl")],
-                    [col("ctl")],
-                    joined(JoinType::Left),
-                ),
+            )
+            .join(
+                lazy_grid
+                    .clone()
+                    .filter(col("na").not().and(col("credit").eq(lit(1.0))))
+                    .group_by_stable([city_control()])
+                    .agg([len().cast(DataType::UInt32).alias("claimed_systems")]),
+                [col("cc")],
+                [col("cc")],
+                joined(JoinType::Left),
+            )
+            .select([
+                col("region"),
+                col("city"),
+                col("ctl"),
+                col("overclaimed_systems"),
+                col("claimed_systems"),
+            ])
+            .join(
+                controls
+                    .clone()
+                    .select([col("ctl"), col("control"), col("family"), col("title")]),
+                [col("ctl")],
+                [col("ctl")],
+                joined(JoinType::Left),
+            ),
         )
         .collect()?;
 
