@@ -255,9 +255,12 @@ fn risks_at(
         .lazy()
         .filter(col("date").lt_eq(lit(end)))
         .select([col("sr"), col("sc")])
-        .unique_stable(None, UniqueKeepStrategy::First);
+        .unique_stable(None, UniqueKeepStrategy::First)
+        // Read by the risks' effectiveness and by the controls' flags.
+        .collect()?;
     let effectiveness = links
         .clone()
+        .lazy()
         .join(
             grid.clone()
                 .lazy()
@@ -389,6 +392,7 @@ fn risks_at(
         ])
         .collect()?;
     let flags = links
+        .lazy()
         .join(
             risks.clone().lazy().select([
                 pair_key_expr("sys", "risk").alias("sr"),
