@@ -65,19 +65,28 @@ fn attained() -> Expr {
     level.alias("attained_level")
 }
 
+/// Each value's number, the values numbered in order of first appearance, and the distinct
+/// values in that order.
+fn first_appearance<K: std::hash::Hash + Eq + Copy>(
+    values: impl Iterator<Item = K>,
+) -> (Vec<u32>, Vec<K>) {
+    let mut seen: rustc_hash::FxHashMap<K, u32> = Default::default();
+    let mut distinct = Vec::new();
+    let numbers = values
+        .map(|value| {
+            *seen.entry(value).or_insert_with(|| {
+                distinct.push(value);
+                distinct.len() as u32 - 1
+            })
+        })
+        .collect();
+    (numbers, distinct)
+}
+
 /// `frame` with column `name`: the values of text column `column` numbered in order of first
 /// appearance (a null is a value of its own).
 fn numbered(frame: &DataFrame, column: &str, name: &str) -> Result<DataFrame> {
-    let mut seen: rustc_hash::FxHashMap<Option<&str>, u32> = Default::default();
-    let numbers: Vec<u32> = frame
-        .column(column)?
-        .str()?
-        .iter()
-        .map(|value| {
-            let next = seen.len() as u32;
-            *seen.entry(value).or_insert(next)
-        })
-        .collect();
+    let (numbers, _) = first_appearance(frame.column(column)?.str()?.iter());
     let mut frame = frame.clone();
     frame.with_column(Column::new(name.into(), numbers))?;
     Ok(frame)
@@ -89,24 +98,12 @@ fn numbered(frame: &DataFrame, column: &str, name: &str) -> Result<DataFrame> {
 fn numbered_cities(systems: &DataFrame) -> Result<(DataFrame, DataFrame)> {
     let regions = systems.column("region")?.str()?;
     let cities = systems.column("city")?.str()?;
-    let mut seen: rustc_hash::FxHashMap<(Option<&str>, Option<&str>), u32> = Default::default();
-    let mut names: (Vec<Option<&str>>, Vec<Option<&str>>) = Default::default();
-    let numbers: Vec<u32> = regions
-        .iter()
-        .zip(cities.iter())
-        .map(|(region, city)| {
-            let next = seen.len() as u32;
-            *seen.entry((region, city)).or_insert_with(|| {
-                names.0.push(region);
-                names.1.push(city);
-                next
-            })
-        })
-        .collect();
+    let (numbers, places) = first_appearance(regions.iter().zip(cities.iter()));
+    let (region, city): (Vec<_>, Vec<_>) = places.into_iter().unzip();
     let places = DataFrame::new_infer_height(vec![
-        Column::new("cty".into(), (0..names.0.len() as u32).collect::<Vec<_>>()),
-        Column::new("region".into(), names.0),
-        Column::new("city".into(), names.1),
+        Column::new("cty".into(), (0..region.len() as u32).collect::<Vec<_>>()),
+        Column::new("region".into(), region),
+        Column::new("city".into(), city),
     ])?;
     let mut systems = systems.clone();
     systems.with_column(Column::new("cty".into(), numbers))?;
