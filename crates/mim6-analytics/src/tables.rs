@@ -115,6 +115,22 @@ fn date_column<R>(name: &str, rows: &[R], date: impl Fn(&R) -> Option<jiff::Time
     })
 }
 
+/// A column of `rows`' document paths.
+fn path_column<R>(name: &str, rows: &[R], path: impl Fn(&R) -> &std::path::Path) -> Column {
+    text_column(name, rows, |row, out| {
+        out.push_str(&path(row).to_string_lossy());
+        true
+    })
+}
+
+/// A column of `rows`' lists, each written as [`push_joined`] writes it.
+fn joined_column<R, T: AsRef<str>>(name: &str, rows: &[R], items: impl Fn(&R) -> &[T]) -> Column {
+    text_column(name, rows, |row, out| {
+        push_joined(items(row), out);
+        true
+    })
+}
+
 /// A text column of `rows`, borrowed from them (`None` is null).
 fn str_column<'r, R>(name: &str, rows: &'r [R], text: impl Fn(&'r R) -> Option<&'r str>) -> Column {
     let mut column = StringChunkedBuilder::new(name.into(), rows.len());
@@ -297,10 +313,7 @@ impl FactRows {
                 str_column("system", f, |r| Some(&*r.system)),
                 Column::new("region".into(), regions),
                 Column::new("city".into(), cities),
-                text_column("document", f, |r, out| {
-                    out.push_str(&r.document.to_string_lossy());
-                    true
-                }),
+                path_column("document", f, |r| &r.document),
                 str_column("result", f, |r| Some(&*r.result)),
                 date_column("date", f, |r| Some(r.date)),
                 str_column("finding", f, |r| Some(r.finding.as_str())),
@@ -319,10 +332,7 @@ impl FactRows {
                     f.iter().map(|r| r.automated).collect::<Vec<_>>(),
                 ),
                 date_column("evidence", f, |r| r.evidence),
-                text_column("risks", f, |r, out| {
-                    push_joined(&r.risks, out);
-                    true
-                }),
+                joined_column("risks", f, |r| &r.risks),
             ]),
             FactRows::Observation(o) => frame(vec![
                 str_column("system", o, |r| Some(&*r.system)),
@@ -341,10 +351,7 @@ impl FactRows {
                 frame(vec![
                     str_column("system", r, |x| Some(&*x.system)),
                     Column::new("region".into(), regions),
-                    text_column("document", r, |x, out| {
-                        out.push_str(&x.document.to_string_lossy());
-                        true
-                    }),
+                    path_column("document", r, |x| &x.document),
                     Column::new(
                         "source".into(),
                         r.iter().map(|x| x.source).collect::<Vec<_>>(),
@@ -375,27 +382,18 @@ impl FactRows {
                         "accepted".into(),
                         r.iter().map(|x| x.accepted).collect::<Vec<_>>(),
                     ),
-                    text_column("controls", r, |x, out| {
-                        push_joined(&x.mitigated_controls, out);
-                        true
-                    }),
+                    joined_column("controls", r, |x| &x.mitigated_controls),
                 ])
             }
             FactRows::PoamItem(q) => frame(vec![
                 str_column("system", q, |x| Some(&*x.system)),
                 Column::new("region".into(), regions),
                 Column::new("city".into(), cities),
-                text_column("document", q, |x, out| {
-                    out.push_str(&x.document.to_string_lossy());
-                    true
-                }),
+                path_column("document", q, |x| &x.document),
                 date_column("date", q, |x| Some(x.date)),
                 str_column("item", q, |x| x.item.as_deref()),
                 str_column("title", q, |x| Some(x.title.as_str())),
-                text_column("risks", q, |x, out| {
-                    push_joined(&x.risks, out);
-                    true
-                }),
+                joined_column("risks", q, |x| &x.risks),
             ]),
         }
     }
