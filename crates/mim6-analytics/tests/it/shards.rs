@@ -23,6 +23,54 @@ fn moderate() -> oscal_model::Catalog {
     *catalog
 }
 
+/// Generates a JSON fleet of `spec` on `catalog` into `fleet`.
+fn write_fleet(fleet: &Path, catalog: &oscal_model::Catalog, spec: &FleetSpec) {
+    let options = WriteOptions {
+        format: OutputFormat::Json,
+        faults: 0.0,
+    };
+    generate(
+        spec,
+        &Baseline::from_catalog("moderate.json", catalog),
+        &options,
+        fleet,
+    )
+    .unwrap();
+}
+
+/// Ingests the fleet in `fleet` into `collector`, `batch` documents at a time, calling
+/// `after_batch` after each.
+fn feed(collector: &mut Collector, fleet: &Path, batch: usize, after_batch: &mut dyn FnMut()) {
+    let options = mim6_ingest::Options {
+        inputs: vec![fleet.to_owned()],
+        batch,
+        ..mim6_ingest::Options::default()
+    };
+    mim6_ingest::ingest_into(
+        &options,
+        &mut |facts| {
+            collector.add(facts)?;
+            after_batch();
+            Ok(())
+        },
+        &|_, _, _| {},
+    )
+    .unwrap();
+}
+
+/// Quarters covering every date the collector took.
+fn quarters(collector: &Collector) -> Settings {
+    let (first, last) = collector.dates().unwrap();
+    Settings {
+        periods: Period::covering(
+            first.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            last.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+            PeriodLength::Quarter,
+        ),
+        ..Settings::default()
+    }
+}
+
 /// Runs the collector over the fleet in `fleet`, in batches of 5 documents, writing CSV
 /// tables under `out`; returns each table's text.
 fn run(
@@ -39,36 +87,21 @@ fn run(
     let mut collector = Collector::to_folder_spilling(baseline, out, formats, spill_rows)
         .unwrap()
         .shard_cities(shard_cities);
-    let options = mim6_ingest::Options {
-        inputs: vec![fleet.to_owned()],
-        batch: 5,
-        ..mim6_ingest::Options::default()
-    };
     let mut spilled = false;
-    mim6_ingest::ingest_into(
-        &options,
-        &mut |facts| {
-            collector.add(facts)?;
-            spilled |= out.join("tables.spill").read_dir()?.next().is_some();
-            Ok(())
-        },
-        &|_, _, _| {},
-    )
-    .unwrap();
+    feed(&mut collector, fleet, 5, &mut || {
+        spilled |= out
+            .join("tables.spill")
+            .read_dir()
+            .unwrap()
+            .next()
+            .is_some();
+    });
     assert_eq!(
         spilled,
         spill_rows < 1_000_000,
         "rows spilled when the limit is low"
     );
-    let (first, last) = collector.dates().unwrap();
-    let settings = Settings {
-        periods: Period::covering(
-            first.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
-            last.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
-            PeriodLength::Quarter,
-        ),
-        ..Settings::default()
-    };
+    let settings = quarters(&collector);
     collector.finish(&settings).unwrap();
     assert!(
         !out.join("tables.spill").exists(),
@@ -94,17 +127,7 @@ fn one_city_at_a_time_with_spilled_rows_gives_the_same_tables_as_all_at_once() {
         periods: 5,
         seed: 11,
     };
-    let options = WriteOptions {
-        format: OutputFormat::Json,
-        faults: 0.0,
-    };
-    generate(
-        &spec,
-        &Baseline::from_catalog("moderate.json", &catalog),
-        &options,
-        &fleet,
-    )
-    .unwrap();
+    write_fleet(&fleet, &catalog, &spec);
 
     let baseline = baseline_controls(&catalog);
     let whole = run(
@@ -151,17 +174,7 @@ fn a_spilled_shard_that_cannot_be_read_back_fails_the_run_with_its_file() {
         periods: 2,
         seed: 5,
     };
-    let options = WriteOptions {
-        format: OutputFormat::Json,
-        faults: 0.0,
-    };
-    generate(
-        &spec,
-        &Baseline::from_catalog("moderate.json", &catalog),
-        &options,
-        &fleet,
-    )
-    .unwrap();
+    write_fleet(&fleet, &catalog, &spec);
     let out = dir.path().join("out");
     let formats = Formats {
         parquet: false,
@@ -171,17 +184,7 @@ fn a_spilled_shard_that_cannot_be_read_back_fails_the_run_with_its_file() {
     let mut collector = Collector::to_folder_spilling(&baseline, &out, formats, 100)
         .unwrap()
         .shard_cities(1);
-    let options = mim6_ingest::Options {
-        inputs: vec![fleet],
-        batch: 2,
-        ..mim6_ingest::Options::default()
-    };
-    mim6_ingest::ingest_into(
-        &options,
-        &mut |facts| Ok(collector.add(facts)?),
-        &|_, _, _| {},
-    )
-    .unwrap();
+    feed(&mut collector, &fleet, 2, &mut || {});
     // A finding file of the last shard (named `{shard}-{spill}-{frame}.parquet`): the
     // metrics of the shards before it are computed by the time it is read.
     let mut findings: Vec<_> = std::fs::read_dir(out.join("tables.spill"))
@@ -199,15 +202,7 @@ fn a_spilled_shard_that_cannot_be_read_back_fails_the_run_with_its_file() {
     );
     std::fs::remove_file(&gone).unwrap();
 
-    let (first, last) = collector.dates().unwrap();
-    let settings = Settings {
-        periods: Period::covering(
-            first.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
-            last.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
-            PeriodLength::Quarter,
-        ),
-        ..Settings::default()
-    };
+    let settings = quarters(&collector);
     let error = collector.finish(&settings).unwrap_err().to_string();
     assert!(
         error.contains(&gone.display().to_string()),
