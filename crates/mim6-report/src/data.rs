@@ -242,23 +242,78 @@ fn table_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Reads the rows of `path` that `keep` accepts.
-fn read<T: DeserializeOwned>(path: &Path, mut keep: impl FnMut(&T) -> bool) -> Result<Vec<T>> {
+fn read<T: DeserializeOwned>(path: &Path, keep: impl FnMut(&T) -> bool) -> Result<Vec<T>> {
+    read_where(path, &[], |_| false, keep)
+}
+
+/// The text of a row's fields in the columns a [`read_where`] names, in the order named.
+struct Fields<'r> {
+    record: &'r csv::ByteRecord,
+    at: &'r [usize],
+}
+
+impl Fields<'_> {
+    /// The field of the `k`-th column named, as UTF-8 (`None` when it is not).
+    fn text(&self, k: usize) -> Option<&str> {
+        std::str::from_utf8(self.record.get(self.at[k]).unwrap_or_default()).ok()
+    }
+}
+
+/// Reads the rows of `path` that `keep` accepts, passing over without reading them whole the
+/// rows that `drop` says `keep` would refuse, from the text of their fields in `columns`.
+/// A table is mostly rows the report leaves out: a look at one or two fields is much cheaper
+/// than making each row's strings.
+fn read_where<T: DeserializeOwned>(
+    path: &Path,
+    columns: &[&str],
+    mut drop: impl FnMut(&Fields<'_>) -> bool,
+    mut keep: impl FnMut(&T) -> bool,
+) -> Result<Vec<T>> {
     let file = std::fs::File::open(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,
     })?;
     let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let fail = |e: csv::Error, line: u64| Error::Table {
+        path: path.to_owned(),
+        line: e.position().map_or(line, |p| p.line()),
+        reason: match e.kind() {
+            csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+            _ => e.to_string(),
+        },
+    };
+    let headers = reader.byte_headers().map_err(|e| fail(e, 1))?.clone();
+    let at = columns
+        .iter()
+        .map(|name| {
+            headers
+                .iter()
+                .position(|h| h == name.as_bytes())
+                .ok_or_else(|| Error::Table {
+                    path: path.to_owned(),
+                    line: 1,
+                    reason: format!("no `{name}` column"),
+                })
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let mut record = csv::ByteRecord::new();
     let mut rows = Vec::new();
-    for (line, row) in reader.deserialize::<T>().enumerate() {
-        let row = row.map_err(|e| Error::Table {
-            path: path.to_owned(),
-            // Line 1 is the header.
-            line: e.position().map_or(line as u64 + 2, |p| p.line()),
-            reason: match e.kind() {
-                csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-                _ => e.to_string(),
-            },
-        })?;
+    // Line 1 is the header.
+    let mut line = 1;
+    while reader
+        .read_byte_record(&mut record)
+        .map_err(|e| fail(e, line + 1))?
+    {
+        line += 1;
+        if drop(&Fields {
+            record: &record,
+            at: &at,
+        }) {
+            continue;
+        }
+        let row: T = record
+            .deserialize(Some(&headers))
+            .map_err(|e| fail(e, line))?;
         if keep(&row) {
             rows.push(row);
         }
@@ -298,21 +353,40 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
         table("fact_poam_item")?,
         table("fact_finding")?,
     );
+    // Rows of other periods, closed risks and satisfied findings are passed over unread.
     let ((open_risks, open_items), open_findings) = rayon::join(
         || {
             rayon::join(
                 || {
-                    read(&risk_path, |r: &RiskPeriod| {
-                        r.open && is_latest(r.period_index)
-                    })
+                    read_where(
+                        &risk_path,
+                        &["open", "period_index"],
+                        |f| {
+                            f.text(0) == Some("false")
+                                || f.text(1)
+                                    .and_then(|i| i.parse().ok())
+                                    .is_some_and(|i| !is_latest(i))
+                        },
+                        |r: &RiskPeriod| r.open && is_latest(r.period_index),
+                    )
                 },
-                || read(&item_path, |r: &PoamItemRow| in_latest(&r.date)),
+                || {
+                    read_where(
+                        &item_path,
+                        &["date"],
+                        |f| f.text(0).is_some_and(|d| !in_latest(d)),
+                        |r: &PoamItemRow| in_latest(&r.date),
+                    )
+                },
             )
         },
         || {
-            read(&finding_path, |r: &FindingRow| {
-                !r.satisfied && in_latest(&r.date)
-            })
+            read_where(
+                &finding_path,
+                &["satisfied", "date"],
+                |f| f.text(0) == Some("true") || f.text(1).is_some_and(|d| !in_latest(d)),
+                |r: &FindingRow| !r.satisfied && in_latest(&r.date),
+            )
         },
     );
     let (open_risks, mut open_items, mut open_findings) =
@@ -366,4 +440,70 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
         rejected,
         summary,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Row {
+        name: String,
+        open: bool,
+        count: u32,
+    }
+
+    fn table(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn open_rows(path: &Path) -> Result<Vec<Row>> {
+        read_where(
+            path,
+            &["open"],
+            |f| f.text(0) == Some("false"),
+            |r: &Row| r.open,
+        )
+    }
+
+    #[test]
+    fn rows_passed_over_are_not_read_and_the_rest_are_checked_whole() {
+        // Line 3 has no number, but the row is passed over on its `open`.
+        let (_dir, path) = table("name,open,count\na,true,1\nb,false,x\nc,true,3\n");
+        let names: Vec<String> = open_rows(&path)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["a", "c"]);
+
+        // A row that is read is read whole: line 4's count is wrong, and so is line 3's `open`.
+        for text in [
+            "name,open,count\na,true,1\nb,false,2\nc,true,x\n",
+            "name,open,count\na,true,1\nb,no,2\n",
+        ] {
+            let (_dir, path) = table(text);
+            let err = open_rows(&path).unwrap_err().to_string();
+            let line = if text.contains(",no,") { 3 } else { 4 };
+            assert!(err.contains(&format!("t.csv:{line}: ")), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_table_read_without_a_look_keeps_what_is_kept() {
+        let (_dir, path) = table("name,open,count\na,true,1\nb,false,2\n");
+        let rows: Vec<Row> = read(&path, |r: &Row| !r.open).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].name.as_str(), rows[0].count), ("b", 2));
+    }
+
+    #[test]
+    fn a_column_the_look_needs_must_be_there() {
+        let (_dir, path) = table("name,closed,count\na,true,1\n");
+        let err = open_rows(&path).unwrap_err().to_string();
+        assert!(err.contains("no `open` column"), "{err}");
+    }
 }
