@@ -49,6 +49,30 @@ fn frame(columns: Vec<Column>) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
 
+/// The number last found for a shared string. The rows of a document share one `Arc` for its
+/// system, result and document, so a run of them is looked up once; the same allocation is the
+/// same text, so the number is the one a lookup would give.
+struct Recent<T: ?Sized, V> {
+    last: Option<(Arc<T>, V)>,
+}
+
+impl<T: ?Sized, V: Copy> Recent<T, V> {
+    fn new() -> Self {
+        Recent { last: None }
+    }
+
+    fn get(&mut self, key: &Arc<T>, look_up: impl FnOnce(&T) -> V) -> V {
+        if let Some((last, value)) = &self.last
+            && Arc::ptr_eq(last, key)
+        {
+            return *value;
+        }
+        let value = look_up(key);
+        self.last = Some((Arc::clone(key), value));
+        value
+    }
+}
+
 /// Strings numbered in order of first appearance.
 #[derive(Default)]
 struct Interner {
@@ -285,7 +309,11 @@ impl Packer {
                 self.systems.push(s.clone());
             }
         }
-        let sys = |index: &FxHashMap<Arc<str>, u32>, id: &str| index.get(id).copied();
+        let mut system = Recent::new();
+        let mut sys = |index: &FxHashMap<Arc<str>, u32>, id: &Arc<str>| {
+            system.get(id, |id| index.get(id).copied())
+        };
+        let (mut result, mut document, mut status) = (Recent::new(), Recent::new(), Recent::new());
         for row in &facts.implementations {
             let (Some(s), Some(&c)) = (
                 sys(&self.system_index, &row.system),
@@ -309,8 +337,8 @@ impl Packer {
                 continue;
             };
             let date = seconds(row.date);
-            let result = self.results.id(&row.result);
-            let doc = self.documents.id(&row.document.to_string_lossy());
+            let result = result.get(&row.result, |r| self.results.id(r));
+            let doc = document.get(&row.document, |d| self.documents.id(&d.to_string_lossy()));
             let shard = self.system_shard[s as usize] as usize;
             let f = &mut self.shards[shard].findings;
             f.sys.push(s);
@@ -341,8 +369,8 @@ impl Packer {
                         .push(s, c, risk, seconds(row.date));
                 }
             }
-            let doc = self.documents.id(&row.document.to_string_lossy());
-            let status = self.statuses.id(&row.status);
+            let doc = document.get(&row.document, |d| self.documents.id(&d.to_string_lossy()));
+            let status = status.get(&row.status, |t| self.statuses.id(t));
             let title = self.titles.id(&row.title);
             let r = &mut self.shards[shard].risks;
             r.sys.push(s);
