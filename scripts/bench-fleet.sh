@@ -7,7 +7,8 @@
 #   CITIES=1000 scripts/bench-fleet.sh      # 1,000 cities × 10 systems × 4 periods (~25 GB)
 #
 # The fleet is written under target/bench-fleet-$CITIES and removed at the end unless KEEP=1;
-# REUSE=1 runs on a fleet kept from before.
+# REUSE=1 runs on a fleet kept from before. COLD=1 empties the page cache before each scan and
+# run (as root), so that every file is read from disk: the case of a fleet larger than memory.
 # Not run in CI.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +20,12 @@ out="$repo/target/bench-run-$cities"
 mim6="$repo/target/release/mim6"
 scan="$repo/target/release/examples/scan"
 
+cold() {
+    if [ "${COLD:-0}" = 1 ]; then
+        sync
+        echo 3 > /proc/sys/vm/drop_caches || { echo "COLD=1 needs root" >&2; exit 1; }
+    fi
+}
 peak() { awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2/1024}' "$1"; }
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1"; }
 
@@ -45,8 +52,10 @@ for threads in 1 2; do
     rm -rf "$out"
     # The scan's yardstick is its faster of two rounds.
     for round in 1 2; do
+        cold
         RAYON_NUM_THREADS=$threads taskset -c "0-$((threads - 1))" "$scan" "$fleet"
     done > "$out.scan$threads.txt"
+    cold
     RAYON_NUM_THREADS=$threads POLARS_MAX_THREADS=$threads /usr/bin/time -v \
         taskset -c "0-$((threads - 1))" \
         "$mim6" run "$out.toml" 2> "$out.run$threads.txt" || { cat "$out.run$threads.txt"; exit 1; }

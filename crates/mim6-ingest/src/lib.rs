@@ -211,16 +211,70 @@ pub struct Summary {
 /// Why the fact rows could not be taken by a sink.
 pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The first bytes of a file, where its root key is.
+const HEAD: u64 = 4096;
+
 /// What each file announces in its first bytes (its root key), if anything.
 fn announce(path: &Path) -> Option<&'static str> {
     use std::io::Read as _;
-    let mut head = Vec::with_capacity(4096);
+    let mut head = Vec::with_capacity(HEAD as usize);
     std::fs::File::open(path)
         .ok()?
-        .take(4096)
+        .take(HEAD)
         .read_to_end(&mut head)
         .ok()?;
     oscal_io::sniff_model(&head).map(|m| m.root_key())
+}
+
+/// What the files announce, read a chunk of files at a time while the next chunk's first
+/// bytes are fetched from disk.
+fn announce_all(files: &[(PathBuf, PathBuf)], chunk: usize) -> Vec<Option<&'static str>> {
+    let heads = |chunk: &[(PathBuf, PathBuf)]| {
+        prefetch(chunk.iter().map(|(path, _)| path.as_path()), HEAD, u64::MAX);
+    };
+    let chunks: Vec<&[(PathBuf, PathBuf)]> = files.chunks(chunk.max(1)).collect();
+    if let Some(first) = chunks.first() {
+        heads(first);
+    }
+    let mut announced = Vec::with_capacity(files.len());
+    for (k, chunk) in chunks.iter().enumerate() {
+        if let Some(next) = chunks.get(k + 1) {
+            heads(next);
+        }
+        announced.par_extend(chunk.par_iter().map(|(path, _)| announce(path)));
+    }
+    announced
+}
+
+/// At most this much of the next batch's files is fetched ahead.
+const FETCH_AHEAD: u64 = 256 << 20;
+
+/// Asks the system to start reading `paths` from disk, the first `each` bytes of each and
+/// `budget` bytes in all, without waiting for it: the disk reads them while the processors
+/// are busy with the files before, where reading one file at a time a thread waits for the
+/// disk at each file and the disk for the thread. Only a hint, without effect where there is
+/// no such call or the files are in memory already; a file that cannot be opened is left to
+/// the read that follows, which says what is wrong.
+fn prefetch<'p>(paths: impl Iterator<Item = &'p Path>, each: u64, budget: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        let mut left = budget;
+        for path in paths {
+            let Ok(file) = std::fs::File::open(path) else {
+                continue;
+            };
+            let size = file.metadata().map_or(0, |m| m.len()).min(each);
+            if size > left {
+                break;
+            }
+            left -= size;
+            if let Some(length) = std::num::NonZeroU64::new(size) {
+                let _ = rustix::fs::fadvise(&file, 0, Some(length), rustix::fs::Advice::WillNeed);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (paths, each, budget);
 }
 
 /// Ingests the documents under `options.inputs`, handing the fact rows to `sink` in batches:
@@ -238,8 +292,7 @@ pub fn ingest_into(
     progress: &(dyn Fn(usize, usize, u64) + Sync),
 ) -> Result<Summary, Error> {
     let (files, misses) = discover_noting_misses(&options.inputs)?;
-    let announced: Vec<Option<&'static str>> =
-        files.par_iter().map(|(path, _)| announce(path)).collect();
+    let announced = announce_all(&files, options.batch);
     let is_result = |i: &usize| {
         matches!(
             announced[*i],
@@ -260,6 +313,10 @@ pub fn ingest_into(
         ..Summary::default()
     };
     let mut done = 0;
+    let prefetch_batch = |batch: &[usize]| {
+        let paths = batch.iter().map(|&i| files[i].0.as_path());
+        prefetch(paths, options.max_bytes, FETCH_AHEAD);
+    };
     // Reads a batch in parallel: each document's outcome, in path order.
     let parse_batch = |batch: &[usize]| -> Vec<(usize, Result<parse::Read, Rejection>)> {
         batch
@@ -303,41 +360,46 @@ pub fn ingest_into(
     // linked.
     let batches = (plans.chunks(batch_size).map(|batch| (false, batch)))
         .chain(results.chunks(batch_size).map(|batch| (true, batch)));
-    pipelined(batches, &parse_batch, |(of_results, parsed)| {
-        let entries = note(parsed, &mut summary);
-        if of_results {
-            link_plans(
-                &mut linker,
-                &assessment_plans,
-                &mut unannounced,
-                &mut facts,
-                sink,
-            )?;
-        }
-        reserve(&mut facts, &entries);
-        for entry in entries {
-            match (of_results, &entry.doc.parsed) {
-                (false, parse::Parsed::Ssp { .. }) => linker.add_ssp(entry, &mut facts),
-                (false, parse::Parsed::Ap { .. }) => assessment_plans.push(entry),
-                // A result or POA&M whose first bytes did not say so: linked with the rest.
-                (false, _) => unannounced.get_or_insert_default().push(entry),
-                (true, parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. }) => {
-                    linker.add_result(entry, &mut facts);
-                }
-                // The first bytes announced a result or POA&M; the document is something else.
-                (true, other) => summary.rejected.push(Rejection {
-                    location: String::new(),
-                    reason: format!(
-                        "announces {} in its first bytes but is read as a {}",
-                        linker.announced(&entry.path).unwrap_or("nothing"),
-                        other.model()
-                    ),
-                    path: entry.path,
-                }),
+    pipelined(
+        batches,
+        &parse_batch,
+        &prefetch_batch,
+        |(of_results, parsed)| {
+            let entries = note(parsed, &mut summary);
+            if of_results {
+                link_plans(
+                    &mut linker,
+                    &assessment_plans,
+                    &mut unannounced,
+                    &mut facts,
+                    sink,
+                )?;
             }
-        }
-        sink(std::mem::take(&mut facts)).map_err(Error::Sink)
-    })?;
+            reserve(&mut facts, &entries);
+            for entry in entries {
+                match (of_results, &entry.doc.parsed) {
+                    (false, parse::Parsed::Ssp { .. }) => linker.add_ssp(entry, &mut facts),
+                    (false, parse::Parsed::Ap { .. }) => assessment_plans.push(entry),
+                    // A result or POA&M whose first bytes did not say so: linked with the rest.
+                    (false, _) => unannounced.get_or_insert_default().push(entry),
+                    (true, parse::Parsed::Ar { .. } | parse::Parsed::Poam { .. }) => {
+                        linker.add_result(entry, &mut facts);
+                    }
+                    // The first bytes announced a result or POA&M; the document is something else.
+                    (true, other) => summary.rejected.push(Rejection {
+                        location: String::new(),
+                        reason: format!(
+                            "announces {} in its first bytes but is read as a {}",
+                            linker.announced(&entry.path).unwrap_or("nothing"),
+                            other.model()
+                        ),
+                        path: entry.path,
+                    }),
+                }
+            }
+            sink(std::mem::take(&mut facts)).map_err(Error::Sink)
+        },
+    )?;
     link_plans(
         &mut linker,
         &assessment_plans,
@@ -410,17 +472,26 @@ fn reserve(facts: &mut Facts, entries: &[link::Entry]) {
 
 /// Reads batch after batch with `read` (on the rayon pool) and hands each to `take` (on this
 /// thread) in order, with the batch's tag, reading the next batch while the last one is being
-/// taken.
+/// taken; `fetch` is told of each batch when the one before it starts to be read.
 fn pipelined<'b, K: Copy + Send, T: Send>(
-    mut batches: impl Iterator<Item = (K, &'b [usize])>,
+    batches: impl Iterator<Item = (K, &'b [usize])>,
     read: &(dyn Fn(&[usize]) -> T + Sync),
+    fetch: &dyn Fn(&[usize]),
     mut take: impl FnMut((K, T)) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let mut batches = batches.peekable();
     let Some((tag, first)) = batches.next() else {
         return Ok(());
     };
+    fetch(first);
+    if let Some((_, next)) = batches.peek() {
+        fetch(next);
+    }
     let mut pending = (tag, read(first));
-    for (tag, batch) in batches {
+    while let Some((tag, batch)) = batches.next() {
+        if let Some((_, next)) = batches.peek() {
+            fetch(next);
+        }
         let mut next = None;
         let taken = rayon::in_place_scope(|scope| {
             scope.spawn(|_| next = Some(read(batch)));
