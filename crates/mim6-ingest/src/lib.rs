@@ -238,10 +238,16 @@ fn announce_all(files: &[(PathBuf, PathBuf)], chunk: usize) -> Vec<Option<&'stat
     }
     let mut announced = Vec::with_capacity(files.len());
     for (k, chunk) in chunks.iter().enumerate() {
-        if let Some(next) = chunks.get(k + 1) {
-            heads(next);
-        }
-        announced.par_extend(chunk.par_iter().map(|(path, _)| announce(path)));
+        let ((), read) = rayon::join(
+            || chunks.get(k + 1).map_or((), |next| heads(next)),
+            || {
+                chunk
+                    .par_iter()
+                    .map(|(path, _)| announce(path))
+                    .collect::<Vec<_>>()
+            },
+        );
+        announced.extend(read);
     }
     announced
 }
@@ -472,7 +478,9 @@ fn reserve(facts: &mut Facts, entries: &[link::Entry]) {
 
 /// Reads batch after batch with `read` (on the rayon pool) and hands each to `take` (on this
 /// thread) in order, with the batch's tag, reading the next batch while the last one is being
-/// taken; `fetch` is told of each batch when the one before it starts to be read.
+/// taken; `fetch` is told of each batch when the one before it starts to be read (beside that
+/// read, not before it: the files may well be in memory already, and the hint costs a few
+/// system calls per file).
 fn pipelined<'b, K: Copy + Send, T: Send>(
     batches: impl Iterator<Item = (K, &'b [usize])>,
     read: &(dyn Fn(&[usize]) -> T + Sync),
@@ -489,12 +497,13 @@ fn pipelined<'b, K: Copy + Send, T: Send>(
     }
     let mut pending = (tag, read(first));
     while let Some((tag, batch)) = batches.next() {
-        if let Some((_, next)) = batches.peek() {
-            fetch(next);
-        }
+        let ahead = batches.peek().map(|(_, ahead)| *ahead);
         let mut next = None;
         let taken = rayon::in_place_scope(|scope| {
             scope.spawn(|_| next = Some(read(batch)));
+            if let Some(ahead) = ahead {
+                fetch(ahead);
+            }
             take(pending)
         });
         taken?;
