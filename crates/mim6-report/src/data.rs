@@ -260,13 +260,13 @@ impl Fields<'_> {
 }
 
 /// Reads the rows of `path` that `keep` accepts, passing over without reading them whole the
-/// rows that `drop` says `keep` would refuse, from the text of their fields in `columns`.
+/// rows that `pass_over` says `keep` would refuse, from the text of their fields in `columns`.
 /// A table is mostly rows the report leaves out: a look at one or two fields is much cheaper
 /// than making each row's strings.
 fn read_where<T: DeserializeOwned>(
     path: &Path,
     columns: &[&str],
-    mut drop: impl FnMut(&Fields<'_>) -> bool,
+    mut pass_over: impl FnMut(&Fields<'_>) -> bool,
     mut keep: impl FnMut(&T) -> bool,
 ) -> Result<Vec<T>> {
     let file = std::fs::File::open(path).map_err(|source| Error::Read {
@@ -305,7 +305,7 @@ fn read_where<T: DeserializeOwned>(
         .map_err(|e| fail(e, line + 1))?
     {
         line += 1;
-        if drop(&Fields {
+        if pass_over(&Fields {
             record: &record,
             at: &at,
         }) {
