@@ -233,13 +233,13 @@ fn announce_all(files: &[(PathBuf, PathBuf)], chunk: usize) -> Vec<Option<&'stat
         prefetch(chunk.iter().map(|(path, _)| path.as_path()), HEAD, u64::MAX);
     };
     let chunks: Vec<&[(PathBuf, PathBuf)]> = files.chunks(chunk.max(1)).collect();
-    if let Some(first) = chunks.first() {
-        heads(first);
-    }
+    // Past the last chunk, an empty one: nothing to fetch.
+    let chunk_at = |k: usize| chunks.get(k).copied().unwrap_or_default();
+    heads(chunk_at(0));
     let mut announced = Vec::with_capacity(files.len());
     for (k, chunk) in chunks.iter().enumerate() {
         let ((), read) = rayon::join(
-            || chunks.get(k + 1).map_or((), |next| heads(next)),
+            || heads(chunk_at(k + 1)),
             || {
                 chunk
                     .par_iter()
