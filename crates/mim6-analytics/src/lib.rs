@@ -17,6 +17,7 @@ pub use tables::{Formats, Tables, write_tables};
 use std::path::Path;
 
 use polars::prelude::DataFrame;
+use rayon::prelude::*;
 
 /// A control of the resolved baseline, as the metrics need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -342,7 +343,7 @@ impl Collector {
                 formats,
             } => {
                 let dir = staged.path();
-                let (metrics, mut written) = std::thread::scope(|scope| {
+                let (mut tables, mut written) = std::thread::scope(|scope| {
                     // The fact tables ingest wrote are whole: their files are closed and
                     // synced on a thread of their own (mostly waiting for the disk) while the
                     // metrics are computed.
@@ -370,14 +371,18 @@ impl Collector {
                     });
                     drop(send);
                     drop(packed);
+                    // The metric tables are written while the last shard's rows are.
+                    let tables = metrics.and_then(|metrics| {
+                        let tables = tables::finish(dims, metrics)?;
+                        tables::write_all(&tables, dir, formats)?;
+                        Ok(tables)
+                    });
                     // The writer's own error first: a send fails only once the writer stopped.
                     let mut written = joined(risks)?;
-                    let metrics = metrics?;
+                    let tables = tables?;
                     written.extend(joined(facts)?);
-                    Ok::<_, Error>((metrics, written))
+                    Ok::<_, Error>((tables, written))
                 })?;
-                let mut tables = tables::finish(dims, metrics)?;
-                tables::write_all(&tables, dir, formats)?;
                 staged.commit()?;
                 tables.rows.append(&mut written);
                 tables.rows.sort();
@@ -387,12 +392,13 @@ impl Collector {
     }
 }
 
-/// The metrics of every shard, one shard at a time in shard order; each shard's
-/// `fact_risk_period` rows, decoded, go to `risk_periods`. Polars spreads each shard's queries
-/// over the threads (shards side by side would queue on polars' threads, with the waiting
-/// threads spinning). The next shard's inputs are read (its spilled rows too) and framed on a
-/// thread of their own while a shard is computed, so that at most two shards' inputs are in
-/// memory.
+/// The metrics of every shard; each shard's `fact_risk_period` rows, decoded, go to
+/// `risk_periods` in shard order. As many shards as polars has threads are computed side by
+/// side on polars' own threads, where the parallel parts of their queries share those threads
+/// (from threads of another pool they would queue on polars' threads while the waiting threads
+/// spun). The next shard's inputs are read (its spilled rows too) and framed on a thread of
+/// their own while shards are computed, so that at most one shard more than there are threads
+/// is in memory.
 fn compute_metrics(
     packed: &input::Packed,
     settings: &Settings,
@@ -403,7 +409,7 @@ fn compute_metrics(
         return Ok(tables::Metrics::empty());
     }
     std::thread::scope(|scope| {
-        // A rendezvous: a shard's inputs wait for the metrics of the one before to end.
+        // A rendezvous: a shard's inputs wait until the metrics take them.
         let (send, receive) = std::sync::mpsc::sync_channel::<input::Inputs>(0);
         let reader = scope.spawn(move || {
             for k in 0..packed.shard_count() {
@@ -421,7 +427,9 @@ fn compute_metrics(
     })
 }
 
-/// The metrics of the shards `shards` brings, in order (see [`compute_metrics`]).
+/// The metrics of the shards `shards` brings, taken in order (see [`compute_metrics`]).
+/// A window of shards is computed at a time: the shards of a fleet have the same number of
+/// cities but the last, so the threads end a window together.
 fn metrics_of(
     shards: std::sync::mpsc::Receiver<input::Inputs>,
     packed: &input::Packed,
@@ -429,15 +437,30 @@ fn metrics_of(
     mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<tables::Metrics> {
     let mut combined = metrics::Combined::default();
-    for inputs in shards {
-        let shard = metrics::compute_shard(&inputs, settings);
-        drop(inputs);
-        let mut rows = combined.add(shard?)?;
-        let names = &packed.names;
-        input::decode(&mut rows, "risk", &names.risks)?;
-        input::decode(&mut rows, "title", &names.titles)?;
-        input::decode(&mut rows, "doc", &names.documents)?;
-        risk_periods(tables::drop_internal(&rows)?)?;
+    let pool = &polars_core::runtime::THREAD_POOL;
+    let width = pool.current_num_threads().max(1);
+    let mut shards = shards.into_iter();
+    loop {
+        let window: Vec<input::Inputs> = shards.by_ref().take(width).collect();
+        if window.is_empty() {
+            break;
+        }
+        let computed: Vec<Result<metrics::ShardMetrics>> = pool.install(|| {
+            window
+                .par_iter()
+                .with_max_len(1)
+                .map(|inputs| metrics::compute_shard(inputs, settings))
+                .collect()
+        });
+        drop(window);
+        for shard in computed {
+            let mut rows = combined.add(shard?)?;
+            let names = &packed.names;
+            input::decode(&mut rows, "risk", &names.risks)?;
+            input::decode(&mut rows, "title", &names.titles)?;
+            input::decode(&mut rows, "doc", &names.documents)?;
+            risk_periods(tables::drop_internal(&rows)?)?;
+        }
     }
     combined.finish(&packed.controls)
 }
