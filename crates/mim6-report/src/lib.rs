@@ -103,10 +103,7 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
 
     // Pages and documents are made and written side by side; each is a file of its own.
     let staged = StagedDir::new(&dir.join("report"))?;
-    let put = |name: &str, html: String| -> Result<()> {
-        oscal_io::write_atomic(&staged.path().join(name), html.as_bytes())?;
-        Ok(())
-    };
+    let put = |name: &str, html: String| -> Result<()> { Ok(staged.put(name, html.as_bytes())?) };
     let regions = run.regions();
     put("index.html", pages::index(&run))?;
     regions.par_iter().try_for_each(|region| {
@@ -133,7 +130,7 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
     let staged = StagedDir::new(&dir.join("oscal"))?;
     let put = |name: String, document: &oscal_model::Document| -> Result<usize> {
         let bytes = oscal_io::write_document(document, Format::Json)?;
-        oscal_io::write_atomic(&staged.path().join(name), &bytes)?;
+        staged.put(&name, &bytes)?;
         Ok(1)
     };
     let region_documents = regions
@@ -170,7 +167,7 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
             path: baseline.clone(),
             source,
         })?;
-        oscal_io::write_atomic(&staged.path().join("baseline-catalog.json"), &bytes)?;
+        staged.put("baseline-catalog.json", &bytes)?;
         documents += 1;
     }
     let oscal = staged.commit()?;

@@ -70,6 +70,45 @@ pub struct StagedDir {
     target: PathBuf,
     staging: PathBuf,
     old: PathBuf,
+    /// The thread that syncs the files [`StagedDir::put`] wrote, started by the first.
+    syncing: std::sync::OnceLock<Syncing>,
+}
+
+/// Files waiting to be synced to disk at most, each an open descriptor.
+const SYNC_QUEUE: usize = 64;
+
+/// A thread that syncs files to disk one after the other, as they are handed to it; it keeps
+/// the first failure and, after it, only closes the files.
+#[derive(Debug)]
+struct Syncing {
+    files: std::sync::mpsc::SyncSender<(PathBuf, std::fs::File)>,
+    thread: std::thread::JoinHandle<Result<()>>,
+}
+
+impl Syncing {
+    fn start() -> Syncing {
+        let (files, queue) = std::sync::mpsc::sync_channel::<(PathBuf, std::fs::File)>(SYNC_QUEUE);
+        let thread = std::thread::spawn(move || {
+            let mut outcome = Ok(());
+            for (path, file) in queue {
+                if outcome.is_ok() {
+                    outcome = file
+                        .sync_all()
+                        .map_err(|e| Error::io(&path, "cannot sync", e));
+                }
+            }
+            outcome
+        });
+        Syncing { files, thread }
+    }
+
+    /// Waits until every file handed over is synced; the first failure.
+    fn finish(self) -> Result<()> {
+        drop(self.files);
+        self.thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
 }
 
 impl StagedDir {
@@ -84,6 +123,7 @@ impl StagedDir {
             target: target.to_owned(),
             staging: sibling(".staging"),
             old: sibling(".old"),
+            syncing: std::sync::OnceLock::new(),
         };
         for leftover in [&staged.staging, &staged.old] {
             if leftover.exists() {
@@ -101,8 +141,33 @@ impl StagedDir {
         &self.staging
     }
 
-    /// Swaps the filled folder in; returns the target.
-    pub fn commit(self) -> Result<PathBuf> {
+    /// Writes `bytes` to the file `name` of the folder being filled. The file is synced to disk
+    /// on a thread of the folder's own, beside whatever the caller does next (a sync mostly
+    /// waits for the disk); [`StagedDir::commit`] waits for every sync. Files are written side
+    /// by side from any number of threads.
+    pub fn put(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.staging.join(name);
+        let mut file =
+            std::fs::File::create(&path).map_err(|e| Error::io(&path, "cannot create", e))?;
+        file.write_all(bytes)
+            .map_err(|e| Error::io(&path, "cannot write", e))?;
+        let syncing = self.syncing.get_or_init(Syncing::start);
+        // The thread ends only when the folder is committed or dropped.
+        syncing.files.send((path, file)).map_err(|_| {
+            Error::io(
+                &self.staging,
+                "cannot sync",
+                std::io::Error::other("its thread stopped"),
+            )
+        })
+    }
+
+    /// Swaps the filled folder in, once every file [`StagedDir::put`] wrote is synced to disk;
+    /// returns the target.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        if let Some(syncing) = self.syncing.take() {
+            syncing.finish()?;
+        }
         if self.target.exists() {
             std::fs::rename(&self.target, &self.old)
                 .map_err(|e| Error::io(&self.target, "cannot move aside", e))?;
@@ -199,6 +264,47 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("report")]);
         assert!(!target.join("gone.html").exists());
         assert_eq!(std::fs::read(target.join("new.html")).unwrap(), b"new");
+    }
+
+    #[test]
+    fn files_put_from_many_threads_are_all_there_once_committed() {
+        use rayon::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("oscal");
+        let staged = StagedDir::new(&target).unwrap();
+        // More files than the sync queue holds, so that puts wait for the syncing thread.
+        let count = 3 * SYNC_QUEUE;
+        (0..count)
+            .into_par_iter()
+            .try_for_each(|i| staged.put(&format!("{i}.json"), i.to_string().as_bytes()))
+            .unwrap();
+        assert!(!target.exists(), "nothing in place until committed");
+        staged.commit().unwrap();
+        let mut names = std::fs::read_dir(&target).unwrap().count();
+        for i in 0..count {
+            let text = std::fs::read_to_string(target.join(format!("{i}.json"))).unwrap();
+            assert_eq!(text, i.to_string());
+            names -= 1;
+        }
+        assert_eq!(names, 0, "no other file");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_put_is_named_and_the_target_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("report");
+        std::fs::create_dir_all(&target).unwrap();
+        std::fs::write(target.join("index.html"), "old").unwrap();
+        let staged = StagedDir::new(&target).unwrap();
+        staged.put("index.html", b"new").unwrap();
+        let err = staged.put("no-such-folder/city.html", b"new").unwrap_err();
+        assert!(
+            err.to_string().contains("no-such-folder/city.html"),
+            "{err}"
+        );
+        // A run that fails drops its staged folder: the old one stays whole.
+        drop(staged);
+        assert_eq!(std::fs::read(target.join("index.html")).unwrap(), b"old");
     }
 
     #[test]
