@@ -1,9 +1,10 @@
 //! The tables of a run, read back from its CSV files into typed rows: only the columns the
 //! report and the OSCAL outputs show, and of the large fact tables only the rows they need.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -326,8 +327,22 @@ fn read_where<T: DeserializeOwned>(
 }
 
 /// Whether a `|`-separated list names an element of `set`.
-pub(crate) fn names_any(list: Option<&str>, set: &BTreeSet<&str>) -> bool {
+pub(crate) fn names_any(list: Option<&str>, set: &HashSet<&str>) -> bool {
     list.is_some_and(|l| l.split('|').any(|r| set.contains(r)))
+}
+
+/// A table read on a thread of the pool, not yet looked at.
+type Slot<T> = Option<Result<Vec<T>>>;
+
+/// What a [`rayon::scope`] left in a slot it was to fill.
+fn filled<T>(slot: Slot<T>) -> Result<Vec<T>> {
+    slot.expect("the scope fills every slot before it returns")
+}
+
+/// Sorted by city, stably (the tables' order within a city is kept), so that a city's rows are
+/// found by binary search, not by a scan per city.
+fn by_city<T: Send>(rows: &mut [T], city: fn(&T) -> &str) {
+    rows.par_sort_by(|a, b| city(a).cmp(city(b)));
 }
 
 /// Reads the tables of the run written under `dir`.
@@ -350,62 +365,100 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
         .unwrap_or_default();
     // Dates are RFC 3339 in UTC, so text order is time order.
     let in_latest = |date: &str| !latest_start.is_empty() && date >= latest_start.as_str();
-    // The three fact tables are most of what is read: side by side, the POA&M items and
-    // findings kept by date as they are read and by the open risks they name once all are.
-    let (risk_path, item_path, finding_path) = (
-        table("fact_risk_period")?,
-        table("fact_poam_item")?,
-        table("fact_finding")?,
-    );
-    // Rows of other periods, closed risks and satisfied findings are passed over unread.
-    let ((open_risks, open_items), open_findings) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    read_where(
-                        &risk_path,
-                        &["open", "period_index"],
-                        |f| {
-                            f.text(0) == Some("false")
-                                || f.text(1)
-                                    .and_then(|i| i.parse().ok())
-                                    .is_some_and(|i| !is_latest(i))
-                        },
-                        |r: &RiskPeriod| r.open && is_latest(r.period_index),
-                    )
-                },
-                || {
-                    read_where(
-                        &item_path,
-                        &["date"],
-                        |f| f.text(0).is_some_and(|d| !in_latest(d)),
-                        |r: &PoamItemRow| in_latest(&r.date),
-                    )
-                },
-            )
-        },
-        || {
-            read_where(
+    let risk_path = table("fact_risk_period")?;
+    let item_path = table("fact_poam_item")?;
+    let finding_path = table("fact_finding")?;
+    let overclaim_path = table("m_city_overclaim_period")?;
+    let system_period_path = table("m_system_period")?;
+    let family_path = table("m_family_period")?;
+    let system_path = table("dim_system")?;
+    let city_path = table("dim_city")?;
+    let city_period_path = table("m_city_period")?;
+    let region_period_path = table("m_region_period")?;
+    let rejected_path = dir.join("rejected.csv");
+
+    // Every table read side by side, each on a thread of the pool; of the three fact tables
+    // (most of what is read) the POA&M items and findings are kept by date as they are read,
+    // and by the open risks they name once all are. Rows of other periods, closed risks and
+    // satisfied findings are passed over unread.
+    let mut open_risks: Slot<RiskPeriod> = None;
+    let mut open_items: Slot<PoamItemRow> = None;
+    let mut open_findings: Slot<FindingRow> = None;
+    let mut overclaims: Slot<Overclaim> = None;
+    let mut system_periods: Slot<SystemPeriod> = None;
+    let mut families: Slot<FamilyPeriod> = None;
+    let mut systems: Slot<SystemRow> = None;
+    let mut cities: Slot<CityRow> = None;
+    let mut city_periods: Slot<CityPeriod> = None;
+    let mut region_periods: Slot<RegionPeriod> = None;
+    let mut rejected: Slot<Rejected> = None;
+    rayon::scope(|s| {
+        s.spawn(|_| {
+            open_findings = Some(read_where(
                 &finding_path,
                 &["satisfied", "date"],
                 |f| f.text(0) == Some("true") || f.text(1).is_some_and(|d| !in_latest(d)),
                 |r: &FindingRow| !r.satisfied && in_latest(&r.date),
-            )
-        },
+            ))
+        });
+        s.spawn(|_| {
+            open_risks = Some(read_where(
+                &risk_path,
+                &["open", "period_index"],
+                |f| {
+                    f.text(0) == Some("false")
+                        || f.text(1)
+                            .and_then(|i| i.parse().ok())
+                            .is_some_and(|i| !is_latest(i))
+                },
+                |r: &RiskPeriod| r.open && is_latest(r.period_index),
+            ))
+        });
+        s.spawn(|_| {
+            open_items = Some(read_where(
+                &item_path,
+                &["date"],
+                |f| f.text(0).is_some_and(|d| !in_latest(d)),
+                |r: &PoamItemRow| in_latest(&r.date),
+            ))
+        });
+        s.spawn(|_| {
+            overclaims = Some(read(&overclaim_path, |r: &Overclaim| {
+                is_latest(r.period_index)
+            }))
+        });
+        s.spawn(|_| system_periods = Some(read(&system_period_path, |_| true)));
+        s.spawn(|_| families = Some(read(&family_path, |_| true)));
+        s.spawn(|_| systems = Some(read(&system_path, |_| true)));
+        s.spawn(|_| cities = Some(read(&city_path, |_| true)));
+        s.spawn(|_| city_periods = Some(read(&city_period_path, |_| true)));
+        s.spawn(|_| region_periods = Some(read(&region_period_path, |_| true)));
+        s.spawn(|_| {
+            rejected = Some(if rejected_path.exists() {
+                read(&rejected_path, |_| true)
+            } else {
+                Ok(Vec::new())
+            })
+        });
+    });
+    // The first error in the order the tables are named above.
+    let (mut open_risks, mut open_items, mut open_findings) = (
+        filled(open_risks)?,
+        filled(open_items)?,
+        filled(open_findings)?,
     );
-    let (open_risks, mut open_items, mut open_findings) =
-        (open_risks?, open_items?, open_findings?);
-    {
-        let open: BTreeSet<&str> = open_risks.iter().map(|r| r.risk.as_str()).collect();
-        open_items.retain(|r| names_any(r.risks.as_deref(), &open));
-        open_findings.retain(|r| names_any(r.risks.as_deref(), &open));
-    }
-    let rejected_path = dir.join("rejected.csv");
-    let rejected = if rejected_path.exists() {
-        read(&rejected_path, |_| true)?
-    } else {
-        Vec::new()
-    };
+    let (mut overclaims, mut system_periods, families) = (
+        filled(overclaims)?,
+        filled(system_periods)?,
+        filled(families)?,
+    );
+    let (systems, cities, city_periods, region_periods, rejected) = (
+        filled(systems)?,
+        filled(cities)?,
+        filled(city_periods)?,
+        filled(region_periods)?,
+        filled(rejected)?,
+    );
     let summary_path = dir.join("run.json");
     let summary = match std::fs::read(&summary_path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::Table {
@@ -415,26 +468,32 @@ pub(crate) fn load(dir: &Path) -> Result<Run> {
         })?,
         Err(_) => serde_json::Value::Null,
     };
-    let systems: Vec<SystemRow> = read(&table("dim_system")?, |_| true)?;
-    // Sorted by city (stably: the tables' order within a city is kept), so that a city's rows
-    // are found by binary search, not by a scan per city.
-    let mut open_risks = open_risks;
-    open_risks.sort_by(|a, b| a.city.cmp(&b.city));
-    open_items.sort_by(|a, b| a.city.cmp(&b.city));
-    open_findings.sort_by(|a, b| a.city.cmp(&b.city));
-    let mut overclaims: Vec<Overclaim> =
-        read(&table("m_city_overclaim_period")?, |r: &Overclaim| {
-            is_latest(r.period_index)
-        })?;
-    overclaims.sort_by(|a, b| a.city.cmp(&b.city));
-    let mut system_periods: Vec<SystemPeriod> = read(&table("m_system_period")?, |_| true)?;
-    system_periods.sort_by(|a, b| a.city.cmp(&b.city));
+    {
+        let open: HashSet<&str> = open_risks.iter().map(|r| r.risk.as_str()).collect();
+        rayon::join(
+            || {
+                open_items.retain(|r| names_any(r.risks.as_deref(), &open));
+                by_city(&mut open_items, |r| &r.city);
+            },
+            || {
+                open_findings.retain(|r| names_any(r.risks.as_deref(), &open));
+                by_city(&mut open_findings, |r| &r.city);
+            },
+        );
+    }
+    rayon::join(
+        || by_city(&mut open_risks, |r| &r.city),
+        || {
+            by_city(&mut overclaims, |r| &r.city);
+            by_city(&mut system_periods, |r| &r.city);
+        },
+    );
     Ok(Run {
-        cities: read(&table("dim_city")?, |_| true)?,
+        cities,
         systems: systems.into_iter().map(|s| (s.system, s.name)).collect(),
-        city_periods: read(&table("m_city_period")?, |_| true)?,
-        region_periods: read(&table("m_region_period")?, |_| true)?,
-        families: read(&table("m_family_period")?, |_| true)?,
+        city_periods,
+        region_periods,
+        families,
         system_periods,
         overclaims,
         periods,
