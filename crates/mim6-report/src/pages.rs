@@ -158,23 +158,34 @@ fn trend_charts(run: &Run, region: &str, cities: &[(&str, &str)]) -> String {
 }
 
 /// Open risks, most urgent first: overdue, then by residual score, then by age.
-fn urgent_first(risks: &mut [&RiskPeriod]) {
-    risks.sort_by(|a, b| {
-        b.overdue
-            .cmp(&a.overdue)
-            .then(
-                b.residual_score
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.residual_score.unwrap_or(0.0)),
-            )
-            .then(
-                b.open_age_days
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.open_age_days.unwrap_or(0.0)),
-            )
-            .then(a.risk.cmp(&b.risk))
-            .then(a.system.cmp(&b.system))
-    });
+/// The order of urgency: overdue first, then the highest residual score, the oldest, and by
+/// risk and system (a risk is one row per system in a period: no two rows tie).
+fn urgency(a: &&RiskPeriod, b: &&RiskPeriod) -> std::cmp::Ordering {
+    b.overdue
+        .cmp(&a.overdue)
+        .then(
+            b.residual_score
+                .unwrap_or(0.0)
+                .total_cmp(&a.residual_score.unwrap_or(0.0)),
+        )
+        .then(
+            b.open_age_days
+                .unwrap_or(0.0)
+                .total_cmp(&a.open_age_days.unwrap_or(0.0)),
+        )
+        .then(a.risk.cmp(&b.risk))
+        .then(a.system.cmp(&b.system))
+}
+
+/// The `top` most urgent of `risks`, most urgent first; the rest are not sorted.
+fn most_urgent<'r>(risks: &[&'r RiskPeriod], top: usize) -> Vec<&'r RiskPeriod> {
+    let mut urgent = risks.to_vec();
+    if top < urgent.len() {
+        urgent.select_nth_unstable_by(top, urgency);
+        urgent.truncate(top);
+    }
+    urgent.sort_by(urgency);
+    urgent
 }
 
 fn risk_section(run: &Run, risks: &[&RiskPeriod], top: usize, with_city: bool) -> String {
@@ -188,11 +199,8 @@ fn risk_section(run: &Run, risks: &[&RiskPeriod], top: usize, with_city: bool) -
     let mut categories: Vec<&str> = LEVELS.to_vec();
     categories.push("unrated");
     let chart = bars("Open risks by residual level", &categories, &counts);
-    let mut sorted = risks.to_vec();
-    urgent_first(&mut sorted);
-    let rows: Vec<String> = sorted
+    let rows: Vec<String> = most_urgent(risks, top)
         .iter()
-        .take(top)
         .map(|r| {
             let key = format!("{}|{}|{}", r.risk, r.system, r.period_index);
             let mut row = String::new();
@@ -800,4 +808,51 @@ pub(crate) fn city(run: &Run, region: &str, city: &str, top: usize, target_level
         }
     );
     page(&title, &nav, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn risk(n: u32) -> RiskPeriod {
+        // Few distinct values, so that rows tie on the first keys and the later ones decide.
+        RiskPeriod {
+            risk: format!("risk-{}", n % 7),
+            title: String::new(),
+            status: "open".into(),
+            doc: String::new(),
+            current_likelihood: None,
+            current_impact: None,
+            residual_level: None,
+            residual_score: (!n.is_multiple_of(3)).then_some(f64::from(n % 4)),
+            open: true,
+            retained: false,
+            overdue: n.is_multiple_of(5),
+            deadline: None,
+            first_seen: 0,
+            open_age_days: n.is_multiple_of(2).then_some(f64::from(n % 3)),
+            system: format!("system-{n}"),
+            city: "city".into(),
+            region: "region".into(),
+            period_index: 3,
+        }
+    }
+
+    #[test]
+    fn the_most_urgent_are_the_head_of_the_whole_order() {
+        let risks: Vec<RiskPeriod> = (0..60).map(risk).collect();
+        let all: Vec<&RiskPeriod> = risks.iter().collect();
+        let mut sorted = all.clone();
+        sorted.sort_by(urgency);
+        let ids = |rows: &[&RiskPeriod]| -> Vec<String> {
+            rows.iter()
+                .map(|r| format!("{}/{}", r.risk, r.system))
+                .collect()
+        };
+        for top in [0, 1, 5, 20, 59, 60, 100] {
+            let head = &sorted[..top.min(sorted.len())];
+            assert_eq!(ids(&most_urgent(&all, top)), ids(head), "top {top}");
+        }
+        assert!(sorted[0].overdue, "overdue first");
+    }
 }
