@@ -2,7 +2,7 @@
 # Whole-process figures of a large fleet: generation (documents/s, MB/s, peak RSS) and `mim6 run`
 # on it with 1 and 2 threads (wall time, ingest MB/s and its ratio to a bare JSON scan of the same
 # files with as many threads just before, the faster of two rounds; peak RSS; the speedup from 1
-# to 2 threads).
+# to 2 threads, of the whole run and of each phase).
 #
 #   CITIES=1000 scripts/bench-fleet.sh      # 1,000 cities × 10 systems × 4 periods (~25 GB)
 #
@@ -74,7 +74,11 @@ PY
 done
 python3 - "$out.run1.json" "$out.run2.json" <<'PY'
 import json, sys
-one, two = (json.load(open(f))["timings-seconds"]["total"] for f in sys.argv[1:])
-print(f"1 -> 2 threads: {one:.1f} s -> {two:.1f} s, {one / two:.2f}x")
+one, two = (json.load(open(f))["timings-seconds"] for f in sys.argv[1:])
+phases = ", ".join(
+    f"{k} {one[k] / two[k]:.2f}x" for k in ("ingest", "metrics", "report") if two.get(k)
+)
+print(f"1 -> 2 threads: {one['total']:.1f} s -> {two['total']:.1f} s, "
+      f"{one['total'] / two['total']:.2f}x ({phases})")
 PY
 [ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json"
