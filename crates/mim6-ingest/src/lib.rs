@@ -227,29 +227,25 @@ fn announce(path: &Path) -> Option<&'static str> {
 }
 
 /// What the files announce, read a chunk of files at a time while the next chunk's first
-/// bytes are fetched from disk.
-fn announce_all(files: &[(PathBuf, PathBuf)], chunk: usize) -> Vec<Option<&'static str>> {
-    let heads = |chunk: &[(PathBuf, PathBuf)]| {
-        prefetch(chunk.iter().map(|(path, _)| path.as_path()), HEAD, u64::MAX);
+/// bytes are fetched from disk (see [`pipelined`]).
+fn announce_all(
+    files: &[(PathBuf, PathBuf)],
+    chunk: usize,
+) -> Result<Vec<Option<&'static str>>, Error> {
+    let indices: Vec<usize> = (0..files.len()).collect();
+    let chunks = indices.chunks(chunk.max(1)).map(|chunk| ((), chunk));
+    let read = |chunk: &[usize]| -> Vec<Option<&'static str>> {
+        chunk.par_iter().map(|&i| announce(&files[i].0)).collect()
     };
-    let chunks: Vec<&[(PathBuf, PathBuf)]> = files.chunks(chunk.max(1)).collect();
-    // Past the last chunk, an empty one: nothing to fetch.
-    let chunk_at = |k: usize| chunks.get(k).copied().unwrap_or_default();
-    heads(chunk_at(0));
+    let heads = |chunk: &[usize]| {
+        prefetch(chunk.iter().map(|&i| files[i].0.as_path()), HEAD, u64::MAX);
+    };
     let mut announced = Vec::with_capacity(files.len());
-    for (k, chunk) in chunks.iter().enumerate() {
-        let ((), read) = rayon::join(
-            || heads(chunk_at(k + 1)),
-            || {
-                chunk
-                    .par_iter()
-                    .map(|(path, _)| announce(path))
-                    .collect::<Vec<_>>()
-            },
-        );
+    pipelined(chunks, &read, &heads, |((), read)| {
         announced.extend(read);
-    }
-    announced
+        Ok(())
+    })?;
+    Ok(announced)
 }
 
 /// At most this much of the next batch's files is fetched ahead.
@@ -298,7 +294,7 @@ pub fn ingest_into(
     progress: &(dyn Fn(usize, usize, u64) + Sync),
 ) -> Result<Summary, Error> {
     let (files, misses) = discover_noting_misses(&options.inputs)?;
-    let announced = announce_all(&files, options.batch);
+    let announced = announce_all(&files, options.batch)?;
     let is_result = |i: &usize| {
         matches!(
             announced[*i],
