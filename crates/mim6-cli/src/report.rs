@@ -20,12 +20,18 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = mim6_report::Options::default().target_level,
           value_parser = clap::value_parser!(u8).range(0..=5))]
     target_level: u8,
+    /// Cities whose pages are made together, whole regions at a time; fewer use less memory,
+    /// the outputs are the same.
+    #[arg(long, default_value_t = mim6_report::Options::default().group_cities,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    group_cities: usize,
 }
 
 pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
     let options = mim6_report::Options {
         top_risks: args.top_risks,
         target_level: args.target_level,
+        group_cities: args.group_cities,
     };
     if !args.output.join("tables").is_dir() {
         anyhow::bail!(

@@ -394,6 +394,10 @@ fn report_options(pipeline: &Pipeline) -> mim6_report::Options {
             .report
             .target_level
             .unwrap_or(defaults.target_level),
+        group_cities: pipeline
+            .memory
+            .shard_cities
+            .unwrap_or(defaults.group_cities),
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Options {
     pub top_risks: usize,
     /// The maturity level every control family should attain; families below it are listed.
     pub target_level: u8,
+    /// Cities whose pages and documents are made together, whole regions at a time; fewer use
+    /// less memory, the outputs are the same.
+    pub group_cities: usize,
 }
 
 impl Default for Options {
@@ -40,6 +43,7 @@ impl Default for Options {
         Options {
             top_risks: 20,
             target_level: 3,
+            group_cities: 50,
         }
     }
 }
@@ -88,6 +92,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The rows of a group of cities could not be set aside or read back.
+    #[error("{}: {source}", path.display())]
+    Rows {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// An output could not be written.
     #[error(transparent)]
     Write(#[from] oscal_io::Error),
@@ -98,25 +111,73 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Writes `dir/report/` and `dir/oscal/` from the tables under `dir/tables/`, `dir/run.json`,
 /// `dir/rejected.csv` and `dir/baseline.json`.
+///
+/// The pages and documents are made a group of cities at a time (whole regions, at least
+/// [`Options::group_cities`] cities): the rows of each group are first set aside, in one pass
+/// over the tables, in `dir/report.rows/`, then read a group at a time, the next group's while
+/// the pages of one are made. Memory holds two groups' rows, not the fleet's.
 pub fn write(dir: &Path, options: &Options) -> Result<Written> {
-    let run = data::load(dir)?;
+    let fleet = data::fleet(dir)?;
+    let groups = data::groups(&fleet, options.group_cities);
+    let rows = data::Rows::route(dir, &fleet, &groups)?;
 
-    // Pages and documents are made and written side by side; each is a file of its own.
-    let staged = StagedDir::new(&dir.join("report"))?;
-    let put = |name: &str, html: String| -> Result<()> { Ok(staged.put(name, html.as_bytes())?) };
-    let regions = run.regions();
-    put("index.html", pages::index(&run))?;
-    regions.par_iter().try_for_each(|region| {
-        put(
+    let report = StagedDir::new(&dir.join("report"))?;
+    let oscal = StagedDir::new(&dir.join("oscal"))?;
+    report.put("index.html", pages::index(&fleet).as_bytes())?;
+    let mut documents = 0;
+    let mut next = (!groups.is_empty()).then(|| rows.group(&fleet, &groups, 0));
+    for (index, group) in groups.iter().enumerate() {
+        let run = next
+            .take()
+            .expect("each group is read before its pages are made")?;
+        let (made, read) = rayon::join(
+            || make(&run, group, &report, &oscal, options),
+            || (index + 1 < groups.len()).then(|| rows.group(&fleet, &groups, index + 1)),
+        );
+        documents += made?;
+        next = read;
+    }
+    drop(rows);
+
+    let baseline = dir.join("baseline.json");
+    if baseline.exists() {
+        let bytes = std::fs::read(&baseline).map_err(|source| Error::Read {
+            path: baseline.clone(),
+            source,
+        })?;
+        oscal.put("baseline-catalog.json", &bytes)?;
+        documents += 1;
+    }
+    let pages = 1 + fleet.regions().len() + fleet.cities.len();
+    Ok(Written {
+        report: report.commit()?,
+        pages,
+        oscal: oscal.commit()?,
+        documents,
+    })
+}
+
+/// Makes the pages and OSCAL documents of `group` side by side, each a file of its own; the
+/// OSCAL documents made.
+fn make(
+    run: &data::Run<'_>,
+    group: &data::Group<'_>,
+    report: &StagedDir,
+    oscal: &StagedDir,
+    options: &Options,
+) -> Result<usize> {
+    let page = |name: &str, html: String| -> Result<()> { Ok(report.put(name, html.as_bytes())?) };
+    group.regions.par_iter().try_for_each(|region| {
+        page(
             &pages::region_file(region),
-            pages::region(&run, region, options.top_risks),
+            pages::region(run, region, options.top_risks),
         )
     })?;
-    run.cities.par_iter().try_for_each(|city| {
-        put(
+    group.cities.par_iter().try_for_each(|city| {
+        page(
             &pages::city_file(&city.region, &city.city),
             pages::city(
-                &run,
+                run,
                 &city.region,
                 &city.city,
                 options.top_risks,
@@ -124,18 +185,16 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
             ),
         )
     })?;
-    let pages = 1 + regions.len() + run.cities.len();
-    let report = staged.commit()?;
 
-    let staged = StagedDir::new(&dir.join("oscal"))?;
     let put = |name: String, document: &oscal_model::Document| -> Result<usize> {
         let bytes = oscal_io::write_document(document, Format::Json)?;
-        staged.put(&name, &bytes)?;
+        oscal.put(&name, &bytes)?;
         Ok(1)
     };
-    let region_documents = regions
+    let region_documents = group
+        .regions
         .par_iter()
-        .map(|region| match oscal::region_results(&run, region) {
+        .map(|region| match oscal::region_results(run, region) {
             Some(document) => put(
                 format!("assessment-results-{}.json", pages::segment(region)),
                 &document,
@@ -143,11 +202,11 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
             None => Ok(0),
         })
         .try_reduce(|| 0, |a, b| Ok(a + b))?;
-    let city_documents = run
+    let city_documents = group
         .cities
         .par_iter()
         .map(
-            |city| match oscal::city_poam(&run, &city.region, &city.city) {
+            |city| match oscal::city_poam(run, &city.region, &city.city) {
                 Some(document) => put(
                     format!(
                         "poam-{}-{}.json",
@@ -160,21 +219,5 @@ pub fn write(dir: &Path, options: &Options) -> Result<Written> {
             },
         )
         .try_reduce(|| 0, |a, b| Ok(a + b))?;
-    let mut documents = region_documents + city_documents;
-    let baseline = dir.join("baseline.json");
-    if baseline.exists() {
-        let bytes = std::fs::read(&baseline).map_err(|source| Error::Read {
-            path: baseline.clone(),
-            source,
-        })?;
-        staged.put("baseline-catalog.json", &bytes)?;
-        documents += 1;
-    }
-    let oscal = staged.commit()?;
-    Ok(Written {
-        report,
-        pages,
-        oscal,
-        documents,
-    })
+    Ok(region_documents + city_documents)
 }

@@ -267,7 +267,7 @@ fn family_observation(f: &FamilyPeriod, name: &str, period: &PeriodRow) -> Obser
 /// The assessment results of `region`: one result per city and period, the city's metrics as
 /// its props and one observation per control family with the family's metrics.
 pub(crate) fn region_results(run: &Run, region: &str) -> Option<Document> {
-    let mut periods = run.periods.clone();
+    let mut periods = run.fleet.periods.clone();
     periods.sort_by_key(|p| p.period_index);
     let (first, last) = (periods.first()?, periods.last()?);
     let mut cities: Vec<&CityPeriod> = run

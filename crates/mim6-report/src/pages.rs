@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
-use crate::data::{CityPeriod, RiskPeriod, Run};
+use crate::data::{CityPeriod, Fleet, REJECTED_SHOWN, RiskPeriod, Run};
 use crate::html::{Better, cell, change, escape, fixed, metric_cell, page, percent, table};
 use crate::svg::{Axis, Series, bars, heatmap, line_chart};
 
@@ -62,8 +62,8 @@ fn kpi(label: &str, value: &str, extra: &str) -> String {
 }
 
 /// Period labels, in order.
-fn labels(run: &Run) -> Vec<String> {
-    let mut periods = run.periods.clone();
+fn labels(fleet: &Fleet) -> Vec<String> {
+    let mut periods = fleet.periods.clone();
     periods.sort_by_key(|p| p.period_index);
     periods.into_iter().map(|p| p.period).collect()
 }
@@ -76,7 +76,7 @@ fn over_periods<'a, T: 'a>(
     period_index: fn(&T) -> u32,
     metric: fn(&T) -> Option<f64>,
 ) -> Vec<Option<f64>> {
-    let mut points = vec![None; run.periods.len()];
+    let mut points = vec![None; run.fleet.periods.len()];
     for row in rows {
         if let Some(slot) = points.get_mut(period_index(row) as usize) {
             *slot = metric(row);
@@ -113,7 +113,7 @@ fn residual_axis(series: &[Series]) -> Axis {
 /// Three trend charts: coverage, maturity and residual risk of `cities`, with the region's
 /// median.
 fn trend_charts(run: &Run, region: &str, cities: &[(&str, &str)]) -> String {
-    let labels = labels(run);
+    let labels = labels(run.fleet);
     let make = |city_metric: fn(&CityPeriod) -> Option<f64>,
                 region_metric: fn(&crate::data::RegionPeriod) -> Option<f64>| {
         let mut series: Vec<Series> = cities
@@ -133,7 +133,10 @@ fn trend_charts(run: &Run, region: &str, cities: &[(&str, &str)]) -> String {
             name: "region median".into(),
             points: over_periods(
                 run,
-                run.region_periods.iter().filter(|r| r.region == region),
+                run.fleet
+                    .region_periods
+                    .iter()
+                    .filter(|r| r.region == region),
                 |r| r.period_index,
                 region_metric,
             ),
@@ -254,8 +257,8 @@ fn risk_section(run: &Run, risks: &[&RiskPeriod], top: usize, with_city: bool) -
     )
 }
 
-fn summary_section(run: &Run) -> String {
-    let s = &run.summary;
+fn summary_section(fleet: &Fleet) -> String {
+    let s = &fleet.summary;
     let get = |pointer: &str| {
         s.pointer(pointer)
             .map(|v| match v {
@@ -268,7 +271,7 @@ fn summary_section(run: &Run) -> String {
         ("pipeline", get("/pipeline")),
         ("baseline", get("/baseline/profile")),
         ("baseline controls", get("/baseline/controls")),
-        ("periods", labels(run).join(", ")),
+        ("periods", labels(fleet).join(", ")),
         ("documents found", get("/documents/found")),
         ("documents accepted", get("/documents/accepted")),
         ("documents rejected", get("/documents/rejected")),
@@ -284,40 +287,39 @@ fn summary_section(run: &Run) -> String {
     table("summary", &["", ""], &rows)
 }
 
-fn rejected_section(run: &Run) -> String {
-    if run.rejected.is_empty() {
+fn rejected_section(fleet: &Fleet) -> String {
+    if fleet.rejected_total == 0 {
         return "<p>No document was rejected.</p>".into();
     }
-    const SHOWN: usize = 200;
-    let rows: Vec<String> = run
+    let rows: Vec<String> = fleet
         .rejected
         .iter()
-        .take(SHOWN)
+        .take(REJECTED_SHOWN)
         .map(|r| format!("{}{}{}", cell(&r.file), cell(&r.location), cell(&r.reason)))
         .collect();
-    let more = if run.rejected.len() > SHOWN {
+    let more = if fleet.rejected_total > REJECTED_SHOWN {
         format!(
             "<p>… and {} more, listed in <code>rejected.csv</code>.</p>",
-            run.rejected.len() - SHOWN
+            fleet.rejected_total - REJECTED_SHOWN
         )
     } else {
         String::new()
     };
     format!(
         "<p>{} documents were rejected; each one is left out and everything else is measured.</p>{}{more}",
-        run.rejected.len(),
+        fleet.rejected_total,
         table("rejected", &["file", "where", "why"], &rows)
     )
 }
 
 /// `index.html`: the regions.
-pub(crate) fn index(run: &Run) -> String {
-    let latest = run.latest().map(|p| p.period_index);
-    let rows: Vec<String> = run
+pub(crate) fn index(fleet: &Fleet) -> String {
+    let latest = fleet.latest().map(|p| p.period_index);
+    let rows: Vec<String> = fleet
         .regions()
         .into_iter()
         .map(|region| {
-            let row = run
+            let row = fleet
                 .region_periods
                 .iter()
                 .find(|r| r.region == region && Some(r.period_index) == latest);
@@ -346,7 +348,7 @@ pub(crate) fn index(run: &Run) -> String {
             )
         })
         .collect();
-    let period = run.latest().map_or("no period", |p| p.period.as_str());
+    let period = fleet.latest().map_or("no period", |p| p.period.as_str());
     let body = format!(
         "<h1>Security management across regions, {}</h1>{}<h2>Run</h2>{}",
         escape(period),
@@ -361,7 +363,7 @@ pub(crate) fn index(run: &Run) -> String {
             ],
             &rows
         ),
-        summary_section(run)
+        summary_section(fleet)
     );
     page("mim6 report", "", &body)
 }
@@ -377,6 +379,7 @@ pub(crate) fn region(run: &Run, region: &str, top: usize) -> String {
     };
     let nav = r#"<a href="index.html">All regions</a>"#;
     let row = run
+        .fleet
         .region_periods
         .iter()
         .find(|r| r.region == region && r.period_index == latest.period_index);
@@ -539,8 +542,8 @@ pub(crate) fn region(run: &Run, region: &str, top: usize) -> String {
     let _ = write!(
         body,
         "<h2>Rejected documents</h2>{}<h2>Run</h2>{}",
-        rejected_section(run),
-        summary_section(run)
+        rejected_section(run.fleet),
+        summary_section(run.fleet)
     );
     page(&format!("{region}: mim6 report"), nav, &body)
 }

@@ -127,6 +127,7 @@ fn a_run_killed_anywhere_leaves_the_previous_outputs_whole() {
         "tables.old",
         "tables.spill",
         "report.staging",
+        "report.rows",
         "oscal.staging",
     ] {
         assert!(!out.join(leftover).exists(), "{leftover} left behind");

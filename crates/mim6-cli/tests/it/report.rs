@@ -411,3 +411,114 @@ fn compliance_trestle_and_pyarrow_read_the_outputs() {
     );
     assert!(stdout.contains("pyarrow read m_city_period"), "{stdout}");
 }
+
+/// The report and OSCAL outputs under `dir`, relative path → bytes.
+fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    ["report", "oscal"]
+        .iter()
+        .flat_map(|top| mim6_test_support::files_under(&dir.join(top)))
+        .map(|file| {
+            let key = file
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let bytes = std::fs::read(&file).unwrap();
+            (key, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_made_a_region_at_a_time_is_the_report_made_at_once() {
+    // 24 cities in 3 regions: the run makes its report in one group of cities.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = mim6_test_support::repo_root().join("profiles/mim6-city-baseline-resolved.json");
+    let pipeline = format!(
+        "[baseline]\nprofile = {:?}\n[inputs.synth]\ncities = 24\nsystems-per-city = 2\n\
+         periods = 3\nseed = 5\n[output]\nfolder = \"out\"\nformats = [\"csv\"]\n",
+        baseline.to_str().unwrap()
+    );
+    std::fs::write(dir.path().join("p.toml"), pipeline).unwrap();
+    let run = mim6(dir.path(), &["run", "p.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = dir.path().join("out");
+    let at_once = outputs(&out);
+    let regions = at_once
+        .keys()
+        .filter(|k| k.starts_with("report/region-"))
+        .count();
+    assert_eq!(regions, 3);
+    assert!(at_once.keys().any(|k| k.starts_with("oscal/poam-")));
+
+    // Groups of one city close at the end of each region: three groups.
+    let again = mim6(dir.path(), &["report", "out", "--group-cities", "1"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let by_region = outputs(&out);
+    assert_eq!(
+        by_region.keys().collect::<Vec<_>>(),
+        at_once.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &at_once {
+        assert!(bytes == &by_region[name], "{name} differs");
+    }
+    assert!(
+        !out.join("report.rows").exists(),
+        "rows set aside left behind"
+    );
+}
+
+/// Rewrites the `line`-th line (the header is line 1) of a CSV table, setting `column`.
+fn set_cell(path: &Path, line: usize, column: &str, value: &str) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = headers.iter().position(|h| h == column).unwrap();
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let row = &mut rows[line - 2];
+    *row = row
+        .iter()
+        .enumerate()
+        .map(|(k, v)| if k == at { value } else { v })
+        .collect();
+    let mut writer = csv::Writer::from_path(path).unwrap();
+    writer.write_record(&headers).unwrap();
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    writer.flush().unwrap();
+}
+
+#[test]
+fn a_table_row_the_report_cannot_read_is_named_at_its_line() {
+    let dir = run_fixture();
+    let tables = dir.path().join("tables");
+    let report = || mim6(dir.path(), &["report", "."]);
+    let before = outputs(dir.path());
+
+    let systems = tables.join("m_system_period.csv");
+    let good = std::fs::read(&systems).unwrap();
+    set_cell(&systems, 3, "weight", "heavy");
+    let run = report();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("m_system_period.csv:3: column `weight`: invalid float literal"),
+        "{}",
+        run.stderr
+    );
+    std::fs::write(&systems, good).unwrap();
+
+    let families = tables.join("m_family_period.csv");
+    set_cell(&families, 2, "city", "city-nowhere");
+    let run = report();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("m_family_period.csv:2: the city `city-nowhere` is not in dim_city"),
+        "{}",
+        run.stderr
+    );
+    // A report that failed leaves the last one whole and nothing set aside.
+    assert_eq!(outputs(dir.path()), before);
+    assert!(!dir.path().join("report.rows").exists());
+}
