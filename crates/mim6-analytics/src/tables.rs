@@ -594,26 +594,57 @@ fn sync_file(path: &Path) -> Result<()> {
 }
 
 /// Fact tables written as their batches come: each CSV file appended to, each Parquet file
-/// (one per table and region) given a row group per batch, so that no fact table is ever
-/// whole in memory.
+/// (per table and partition) given a row group per batch, so that no fact table is ever
+/// whole in memory. At most [`OPEN_PARTITIONS`] Parquet files of a table are open at once:
+/// the one used longest ago is closed to open another, and a partition whose file was closed
+/// goes on in a new file beside it (`data-1.parquet`, `data-2.parquet`, …), so that memory
+/// and open files do not grow with the regions.
 pub(crate) struct FactSink {
     dir: PathBuf,
     formats: Formats,
     tables: std::collections::BTreeMap<&'static str, TableFiles>,
 }
 
+/// Parquet files of a fact table open at most.
+const OPEN_PARTITIONS: usize = 64;
+
 /// The open files of one fact table, and the rows written to them.
 #[derive(Default)]
 struct TableFiles {
     csv: Option<std::fs::File>,
-    parquet: std::collections::BTreeMap<
-        PathBuf,
-        (
-            polars::io::parquet::write::BatchedWriter<SharedFile>,
-            SharedFile,
-        ),
-    >,
+    /// Partition folder → its open file.
+    parquet: std::collections::BTreeMap<PathBuf, OpenParquet>,
+    /// Partition folder → files begun in it.
+    begun: std::collections::BTreeMap<PathBuf, usize>,
+    /// The Parquet files closed so far.
+    closed: Vec<PathBuf>,
+    /// Appends so far, to tell which open file was used longest ago.
+    appends: u64,
     rows: usize,
+}
+
+/// A Parquet file being written, a row group per batch.
+struct OpenParquet {
+    path: PathBuf,
+    writer: polars::io::parquet::write::BatchedWriter<SharedFile>,
+    file: SharedFile,
+    /// The append that last used it.
+    used: u64,
+}
+
+impl OpenParquet {
+    /// Writes the file's footer and closes it.
+    fn close(self) -> Result<PathBuf> {
+        let OpenParquet {
+            path,
+            writer,
+            mut file,
+            ..
+        } = self;
+        writer.finish()?;
+        file.flush().map_err(io(&path))?;
+        Ok(path)
+    }
 }
 
 impl std::fmt::Debug for FactSink {
@@ -692,10 +723,9 @@ impl FactSink {
             if files.csv.is_some() {
                 written.push(self.dir.join(format!("{name}.csv")));
             }
-            for (path, (writer, mut file)) in files.parquet {
-                writer.finish()?;
-                file.flush().map_err(io(&path))?;
-                written.push(path);
+            written.extend(files.closed);
+            for (_, open) in files.parquet {
+                written.push(open.close()?);
             }
             rows.push((name.to_owned(), files.rows));
         }
@@ -754,21 +784,54 @@ impl TableFiles {
         }
         if formats.parquet && table.height() > 0 {
             for (partition, part) in partitions(&table)? {
+                self.appends += 1;
                 let path = parquet_path(dir, name, &partition);
-                if !self.parquet.contains_key(&path) {
-                    let folder = path.parent().unwrap_or(dir);
-                    std::fs::create_dir_all(folder).map_err(io(folder))?;
-                    let file = std::fs::File::create(&path).map_err(io(&path))?;
-                    let file = SharedFile(std::sync::Arc::new(std::sync::Mutex::new(
-                        std::io::BufWriter::new(file),
-                    )));
-                    let writer = ParquetWriter::new(file.clone()).batched(part.schema())?;
-                    self.parquet.insert(path.clone(), (writer, file));
+                let folder = path.parent().unwrap_or(dir).to_owned();
+                if !self.parquet.contains_key(&folder) {
+                    self.open(folder.clone(), &part)?;
                 }
-                let (writer, _) = self.parquet.get_mut(&path).expect("opened above");
-                writer.write_batch(&part)?;
+                let open = self.parquet.get_mut(&folder).expect("opened above");
+                open.used = self.appends;
+                open.writer.write_batch(&part)?;
             }
         }
+        Ok(())
+    }
+
+    /// Opens the next file of the partition `folder`, for rows like `part`'s, closing the file
+    /// used longest ago if as many as can be are open.
+    fn open(&mut self, folder: PathBuf, part: &DataFrame) -> Result<()> {
+        if self.parquet.len() >= OPEN_PARTITIONS
+            && let Some(oldest) = self
+                .parquet
+                .iter()
+                .min_by_key(|(_, open)| open.used)
+                .map(|(folder, _)| folder.clone())
+        {
+            let open = self.parquet.remove(&oldest).expect("found above");
+            self.closed.push(open.close()?);
+        }
+        let begun = self.begun.entry(folder.clone()).or_default();
+        let path = match *begun {
+            0 => folder.join("data.parquet"),
+            n => folder.join(format!("data-{n}.parquet")),
+        };
+        *begun += 1;
+        std::fs::create_dir_all(&folder).map_err(io(&folder))?;
+        let file = std::fs::File::create(&path).map_err(io(&path))?;
+        let file = SharedFile(std::sync::Arc::new(std::sync::Mutex::new(
+            std::io::BufWriter::new(file),
+        )));
+        let writer = ParquetWriter::new(file.clone()).batched(part.schema())?;
+        self.parquet.insert(
+            folder,
+            OpenParquet {
+                path,
+                writer,
+                file,
+                used: self.appends,
+            },
+        );
         Ok(())
     }
 }
@@ -841,6 +904,57 @@ mod tests {
             .collect();
         parts.sort();
         parts
+    }
+
+    #[test]
+    fn a_partition_whose_file_was_closed_goes_on_in_a_new_file_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let formats = Formats {
+            parquet: true,
+            csv: false,
+        };
+        let mut sink = FactSink::new(dir.path(), formats);
+        // A batch per region, more regions than files stay open, then the first region again.
+        let regions: Vec<String> = (0..OPEN_PARTITIONS + 2)
+            .map(|k| format!("r-{k:03}"))
+            .collect();
+        let mut batches: Vec<&str> = regions.iter().map(String::as_str).collect();
+        batches.push("r-000");
+        batches.push(&regions[OPEN_PARTITIONS + 1]);
+        for region in &batches {
+            sink.write(vec![("fact_x", table(&[region, region]))])
+                .unwrap();
+        }
+        let rows = sink.finish(Vec::new()).unwrap();
+        assert_eq!(rows, [("fact_x".to_owned(), batches.len() * 2)]);
+        let files = |region: &str| -> Vec<String> {
+            let mut names: Vec<String> =
+                std::fs::read_dir(dir.path().join("fact_x").join(format!("region={region}")))
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect();
+            names.sort();
+            names
+        };
+        // The first region's file was closed to open the 65th: its last batch has a file of its
+        // own; the last region's file was still open and has both its batches.
+        assert_eq!(files("r-000"), ["data-1.parquet", "data.parquet"]);
+        assert_eq!(files(&regions[1]), ["data.parquet"]);
+        assert_eq!(files(&regions[OPEN_PARTITIONS + 1]), ["data.parquet"]);
+        // Every row is in one of the files, each file whole.
+        let mut read = 0;
+        for region in &regions {
+            for name in files(region) {
+                let path = dir
+                    .path()
+                    .join("fact_x")
+                    .join(format!("region={region}"))
+                    .join(name);
+                let file = std::fs::File::open(path).unwrap();
+                read += ParquetReader::new(file).finish().unwrap().height();
+            }
+        }
+        assert_eq!(read, batches.len() * 2);
     }
 
     #[test]
