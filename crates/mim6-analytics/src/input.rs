@@ -2,6 +2,10 @@
 //! metrics only compare or sort replaced by numbers (documents and risks by their rank in
 //! sorted order, so that sorting the numbers sorts the strings), times in seconds since the
 //! epoch. What the packed rows hold is a few dozen bytes a fact, whatever its text.
+//!
+//! The documents, risks and titles of a shard are numbered within the shard, and their names
+//! are held with the shard's rows (spilled with them), so that memory holds the names of the
+//! rows it holds, not the fleet's.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,9 +36,12 @@ pub(crate) struct Inputs {
     /// likelihood_adjusted, impact_adjusted, naming, false_positive, accepted, title, sr`, sorted
     /// by `sys, risk, date, doc`
     pub(crate) risks: DataFrame,
+    /// The names of the numbers in the `risk`, `doc` and `title` columns.
+    pub(crate) names: Names,
 }
 
-/// The strings behind numbered columns.
+/// The strings behind a shard's numbered columns, sorted: a number is its string's rank.
+#[derive(Default)]
 pub(crate) struct Names {
     pub(crate) risks: Vec<Arc<str>>,
     pub(crate) documents: Vec<Arc<str>>,
@@ -73,6 +80,19 @@ impl<T: ?Sized, V: Copy> Recent<T, V> {
     }
 }
 
+/// The number of `document` among the documents of `shard`, numbered by `documents`: a run of
+/// rows of one document is looked up once.
+fn document_id(
+    recent: &mut Recent<std::path::Path, (usize, u32)>,
+    document: &Arc<std::path::Path>,
+    shard: usize,
+    documents: &mut Interner,
+) -> u32 {
+    let mut number = |d: &std::path::Path| documents.id(&d.to_string_lossy());
+    let (of, id) = recent.get(document, |d| (shard, number(d)));
+    if of == shard { id } else { number(document) }
+}
+
 /// Strings numbered in order of first appearance.
 #[derive(Default)]
 struct Interner {
@@ -91,21 +111,35 @@ impl Interner {
         self.ids.insert(name, id);
         id
     }
+}
 
-    /// The names sorted, and for each id its rank among them.
-    fn ranked(self) -> (Vec<Arc<str>>, Vec<u32>) {
-        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
-        order.sort_by(|a, b| self.names[*a as usize].cmp(&self.names[*b as usize]));
-        let mut rank = vec![0; order.len()];
-        for (r, id) in order.iter().enumerate() {
-            rank[*id as usize] = r as u32;
-        }
-        let names = order
-            .iter()
-            .map(|id| Arc::clone(&self.names[*id as usize]))
-            .collect();
-        (names, rank)
-    }
+/// The strings of one part of a shard's rows (those held, or one spill of them), in the order
+/// of their numbers in that part.
+#[derive(Default)]
+struct PartNames {
+    documents: Vec<Arc<str>>,
+    risks: Vec<Arc<str>>,
+    titles: Vec<Arc<str>>,
+}
+
+/// The names of `parts` (one list per part) sorted and without repeats, and for each part the
+/// rank of each of its numbers among them.
+fn ranked(parts: &[&[Arc<str>]]) -> (Vec<Arc<str>>, Vec<Vec<u32>>) {
+    let mut all: Vec<Arc<str>> = parts.iter().flat_map(|p| p.iter().cloned()).collect();
+    all.sort_unstable();
+    all.dedup();
+    let ranks = parts
+        .iter()
+        .map(|part| {
+            part.iter()
+                .map(|name| {
+                    all.binary_search(name)
+                        .expect("every name of a part is among all") as u32
+                })
+                .collect()
+        })
+        .collect();
+    (all, ranks)
 }
 
 /// Packs batches of facts, the rows of each shard of cities apart (see [`Packer::shard_of`]), and
@@ -123,9 +157,6 @@ pub(crate) struct Packer {
     control_index: FxHashMap<String, u32>,
     states: Interner,
     results: Interner,
-    documents: Interner,
-    risk_ids: Interner,
-    titles: Interner,
     statuses: Interner,
     /// The rows not spilled yet, per shard.
     shards: Vec<ShardRows>,
@@ -142,8 +173,8 @@ pub(crate) struct Spill {
     limit: usize,
     /// Spills so far.
     count: usize,
-    /// The files of each shard.
-    files: Vec<Vec<[PathBuf; 4]>>,
+    /// The files of each shard: its four tables and their names, per spill.
+    files: Vec<Vec<[PathBuf; 5]>>,
 }
 
 impl Spill {
@@ -175,13 +206,16 @@ impl Drop for Spill {
     }
 }
 
-/// The packed rows of one shard.
+/// The packed rows of one shard, and the names of their numbered documents, risks and titles.
 #[derive(Default)]
 struct ShardRows {
     claims: ClaimColumns,
     findings: FindingColumns,
     risk_controls: RiskControlColumns,
     risks: RiskColumns,
+    documents: Interner,
+    risk_ids: Interner,
+    titles: Interner,
 }
 
 impl ShardRows {
@@ -338,9 +372,10 @@ impl Packer {
             };
             let date = seconds(row.date);
             let result = result.get(&row.result, |r| self.results.id(r));
-            let doc = document.get(&row.document, |d| self.documents.id(&d.to_string_lossy()));
             let shard = self.system_shard[s as usize] as usize;
-            let f = &mut self.shards[shard].findings;
+            let rows = &mut self.shards[shard];
+            let doc = document_id(&mut document, &row.document, shard, &mut rows.documents);
+            let f = &mut rows.findings;
             f.sys.push(s);
             f.ctl.push(c);
             f.result.push(result);
@@ -351,8 +386,8 @@ impl Packer {
             f.automated.push(row.automated);
             f.evidence.push(row.evidence.map(seconds));
             for risk in &row.risks {
-                let id = self.risk_ids.id(risk);
-                self.shards[shard].risk_controls.push(s, c, id, date);
+                let id = rows.risk_ids.id(risk);
+                rows.risk_controls.push(s, c, id, date);
             }
         }
         for row in &facts.risks {
@@ -360,19 +395,18 @@ impl Packer {
             let Some(s) = sys(&self.system_index, &row.system) else {
                 continue;
             };
-            let risk = self.risk_ids.id(&row.risk);
             let shard = self.system_shard[s as usize] as usize;
+            let rows = &mut self.shards[shard];
+            let risk = rows.risk_ids.id(&row.risk);
             for control in &row.mitigated_controls {
                 if let Some(&c) = self.control_index.get(&**control) {
-                    self.shards[shard]
-                        .risk_controls
-                        .push(s, c, risk, seconds(row.date));
+                    rows.risk_controls.push(s, c, risk, seconds(row.date));
                 }
             }
-            let doc = document.get(&row.document, |d| self.documents.id(&d.to_string_lossy()));
+            let doc = document_id(&mut document, &row.document, shard, &mut rows.documents);
             let status = status.get(&row.status, |t| self.statuses.id(t));
-            let title = self.titles.id(&row.title);
-            let r = &mut self.shards[shard].risks;
+            let title = rows.titles.id(&row.title);
+            let r = &mut rows.risks;
             r.sys.push(s);
             r.risk.push(risk);
             r.date.push(seconds(row.date));
@@ -420,9 +454,10 @@ impl Packer {
             if rows.len() == 0 {
                 continue;
             }
-            let frames = std::mem::take(rows).raw_frames()?;
-            let mut paths: [PathBuf; 4] = Default::default();
-            for (i, (name, mut frame)) in frames.into_iter().enumerate() {
+            let (frames, names) = std::mem::take(rows).into_parts()?;
+            let mut paths: [PathBuf; 5] = Default::default();
+            let frames = frames.into_iter().chain([("names", names.frame()?)]);
+            for (i, (name, mut frame)) in frames.enumerate() {
                 let path = spill
                     .dir
                     .join(format!("{k}-{}-{name}.parquet", spill.count));
@@ -518,9 +553,6 @@ impl Packer {
             // Still one shard, so that the metric tables get their columns.
             self.shards.push(ShardRows::default());
         }
-        // Documents and risks are compared by their names' order: their numbers become ranks.
-        let (documents, doc_rank) = self.documents.ranked();
-        let (risk_names, risk_rank) = self.risk_ids.ranked();
         Ok(Packed {
             systems,
             controls,
@@ -533,13 +565,6 @@ impl Packer {
             spill: self.spill,
             states: self.states.names,
             statuses: self.statuses.names,
-            doc_rank,
-            risk_rank,
-            names: Names {
-                risks: risk_names,
-                documents,
-                titles: self.titles.names,
-            },
         })
     }
 }
@@ -558,10 +583,6 @@ pub(crate) struct Packed {
     spill: Option<Spill>,
     states: Vec<Arc<str>>,
     statuses: Vec<Arc<str>>,
-    doc_rank: Vec<u32>,
-    risk_rank: Vec<u32>,
-    /// The names of the numbers in the `risk`, `doc` and `title` columns.
-    pub(crate) names: Names,
 }
 
 impl Packed {
@@ -573,46 +594,75 @@ impl Packed {
     /// The inputs of shard `k`, its rows read back from the spill folder and released from
     /// memory.
     pub(crate) fn take_shard(&self, k: usize) -> Result<Inputs> {
-        let held = self.shards[k]
+        let (held, held_names) = self.shards[k]
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take()
             .unwrap_or_default()
-            .raw_frames()?;
-        let mut frames: Vec<DataFrame> = Vec::with_capacity(4);
+            .into_parts()?;
         let spilled = self
             .spill
             .as_ref()
             .and_then(|spill| spill.files.get(k))
             .map(Vec::as_slice)
             .unwrap_or_default();
-        for (i, (_, mut frame)) in held.into_iter().enumerate() {
-            if !spilled.is_empty() {
-                let mut parts = Vec::with_capacity(spilled.len() + 1);
-                for paths in spilled {
-                    let path = &paths[i];
-                    let file = std::fs::File::open(path).map_err(|source| Error::Write {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    parts.push(ParquetReader::new(file).finish()?);
-                    // Each spill file is read once.
-                    let _ = std::fs::remove_file(path);
-                }
-                parts.push(frame);
-                frame = concat_frames(parts)?;
-            }
-            frames.push(frame);
+        // The parts of the shard's rows, each numbered on its own: every spill in order, then
+        // the rows held.
+        let read = |path: &PathBuf| -> Result<DataFrame> {
+            let file = std::fs::File::open(path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            let frame = ParquetReader::new(file).finish()?;
+            // Each spill file is read once.
+            let _ = std::fs::remove_file(path);
+            Ok(frame)
+        };
+        let mut parts: Vec<([DataFrame; 4], PartNames)> = Vec::with_capacity(spilled.len() + 1);
+        for paths in spilled {
+            let frames = [
+                read(&paths[0])?,
+                read(&paths[1])?,
+                read(&paths[2])?,
+                read(&paths[3])?,
+            ];
+            parts.push((frames, PartNames::from_frame(&read(&paths[4])?)?));
         }
-        let [claims, findings, risk_controls, risks]: [DataFrame; 4] = frames
-            .try_into()
-            .map_err(|_| PolarsError::ComputeError("four frames per shard".into()))?;
+        parts.push((held.map(|(_, frame)| frame), held_names));
+
+        // One numbering for the shard: each part's numbers become ranks among all its names.
+        let lists = |of: fn(&PartNames) -> &[Arc<str>]| -> Vec<&[Arc<str>]> {
+            parts.iter().map(|(_, names)| of(names)).collect()
+        };
+        let (documents, doc_ranks) = ranked(&lists(|n| &n.documents));
+        let (risk_names, risk_ranks) = ranked(&lists(|n| &n.risks));
+        let (titles, title_ranks) = ranked(&lists(|n| &n.titles));
+        let mut tables: [Vec<DataFrame>; 4] = Default::default();
+        for (p, (frames, _)) in parts.into_iter().enumerate() {
+            let [claims, mut findings, mut risk_controls, mut risks] = frames;
+            rank(&mut findings, "doc", &doc_ranks[p])?;
+            rank(&mut risk_controls, "risk", &risk_ranks[p])?;
+            rank(&mut risks, "risk", &risk_ranks[p])?;
+            rank(&mut risks, "doc", &doc_ranks[p])?;
+            rank(&mut risks, "title", &title_ranks[p])?;
+            for (table, frame) in tables
+                .iter_mut()
+                .zip([claims, findings, risk_controls, risks])
+            {
+                table.push(frame);
+            }
+        }
+        let [claims, findings, risk_controls, risks] = tables;
+        let (claims, findings, risk_controls, risks) = (
+            concat_frames(claims)?,
+            concat_frames(findings)?,
+            concat_frames(risk_controls)?,
+            concat_frames(risks)?,
+        );
 
         let mut claims = claims;
         decode(&mut claims, "state", &self.states)?;
         pair_key(&mut claims, "sys", "ctl", "sc")?;
-        let mut findings = findings;
-        rank(&mut findings, "doc", &self.doc_rank)?;
         // Sorted once by system, control, date and document: a control's latest result at a
         // period's end is then its last finding dated on or before it.
         let mut findings = findings.sort(
@@ -621,12 +671,9 @@ impl Packed {
         )?;
         pair_key(&mut findings, "sys", "ctl", "sc")?;
         let mut risk_controls = risk_controls;
-        rank(&mut risk_controls, "risk", &self.risk_rank)?;
         pair_key(&mut risk_controls, "sys", "ctl", "sc")?;
         pair_key(&mut risk_controls, "sys", "risk", "sr")?;
         let mut risks = risks;
-        rank(&mut risks, "risk", &self.risk_rank)?;
-        rank(&mut risks, "doc", &self.doc_rank)?;
         decode(&mut risks, "status", &self.statuses)?;
         // Sorted once by system, risk, date and document: the copy of a risk that counts at a
         // period's end is then the last one dated on or before it, without a sort per period.
@@ -648,17 +695,25 @@ impl Packed {
             findings,
             risk_controls,
             risks,
+            names: Names {
+                risks: risk_names,
+                documents,
+                titles,
+            },
         })
     }
 }
 
 fn concat_frames(parts: Vec<DataFrame>) -> Result<DataFrame> {
+    let many = parts.len() > 1;
     let mut parts = parts.into_iter();
     let mut all = parts.next().unwrap_or_default();
     for part in parts {
         all.vstack_mut_owned(part)?;
     }
-    all.rechunk_mut();
+    if many {
+        all.rechunk_mut();
+    }
     Ok(all)
 }
 
@@ -710,9 +765,49 @@ fn rank(frame: &mut DataFrame, column: &str, ranks: &[u32]) -> Result<()> {
     Ok(())
 }
 
+impl PartNames {
+    /// The names as one frame: `kind` (0 documents, 1 risks, 2 titles) and `name`, each kind
+    /// in the order of its numbers.
+    fn frame(&self) -> Result<DataFrame> {
+        let lists = [&self.documents, &self.risks, &self.titles];
+        let kind: Vec<u32> = lists
+            .iter()
+            .enumerate()
+            .flat_map(|(k, list)| std::iter::repeat_n(k as u32, list.len()))
+            .collect();
+        let name: Vec<&str> = lists.iter().flat_map(|l| l.iter().map(|n| &**n)).collect();
+        frame(vec![
+            Column::new("kind".into(), kind),
+            Column::new("name".into(), name),
+        ])
+    }
+
+    /// The names [`PartNames::frame`] made a frame of.
+    fn from_frame(frame: &DataFrame) -> Result<PartNames> {
+        let mut names = PartNames::default();
+        let kinds = frame.column("kind")?.u32()?;
+        let texts = frame.column("name")?.str()?;
+        for (kind, text) in kinds.iter().zip(texts.iter()) {
+            let list = match kind {
+                Some(0) => &mut names.documents,
+                Some(1) => &mut names.risks,
+                _ => &mut names.titles,
+            };
+            list.push(Arc::from(text.unwrap_or_default()));
+        }
+        Ok(names)
+    }
+}
+
 impl ShardRows {
-    /// The rows as frames, numbers as packed: `claims`, `findings`, `risk_controls`, `risks`.
-    fn raw_frames(self) -> Result<[(&'static str, DataFrame); 4]> {
+    /// The rows as frames, numbers as packed (`claims`, `findings`, `risk_controls`, `risks`),
+    /// and the names of their documents, risks and titles.
+    fn into_parts(self) -> Result<([(&'static str, DataFrame); 4], PartNames)> {
+        let names = PartNames {
+            documents: self.documents.names,
+            risks: self.risk_ids.names,
+            titles: self.titles.names,
+        };
         let c = self.claims;
         let claims = frame(vec![
             Column::new("sys".into(), c.sys),
@@ -759,12 +854,15 @@ impl ShardRows {
             Column::new("accepted".into(), r.accepted),
             Column::new("title".into(), r.title),
         ])?;
-        Ok([
-            ("claims", claims),
-            ("findings", findings),
-            ("risk_controls", risk_controls),
-            ("risks", risks),
-        ])
+        Ok((
+            [
+                ("claims", claims),
+                ("findings", findings),
+                ("risk_controls", risk_controls),
+                ("risks", risks),
+            ],
+            names,
+        ))
     }
 }
 
@@ -790,4 +888,41 @@ pub(crate) fn decode(frame: &mut DataFrame, column: &str, names: &[Arc<str>]) ->
         .collect();
     frame.replace(column, Column::new(column.into(), text))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_numbers_of_every_part_become_ranks_among_all_their_names() {
+        let names =
+            |list: &[&str]| -> Vec<Arc<str>> { list.iter().map(|n| Arc::from(*n)).collect() };
+        // Two spills and the rows held, each numbered in its order of first appearance.
+        let parts = [
+            names(&["c", "a"]),
+            names(&["b", "c"]),
+            names(&[]),
+            names(&["a", "d"]),
+        ];
+        let lists: Vec<&[Arc<str>]> = parts.iter().map(Vec::as_slice).collect();
+        let (all, ranks) = ranked(&lists);
+        assert_eq!(all, names(&["a", "b", "c", "d"]));
+        assert_eq!(ranks, [vec![2, 0], vec![1, 2], vec![], vec![0, 3]]);
+    }
+
+    #[test]
+    fn names_spilled_as_a_frame_come_back_in_the_order_of_their_numbers() {
+        let names =
+            |list: &[&str]| -> Vec<Arc<str>> { list.iter().map(|n| Arc::from(*n)).collect() };
+        let part = PartNames {
+            documents: names(&["b.json", "a.json"]),
+            risks: names(&["r-2", "r-1", "r-3"]),
+            titles: names(&["", "Weak passwords"]),
+        };
+        let back = PartNames::from_frame(&part.frame().unwrap()).unwrap();
+        assert_eq!(back.documents, part.documents);
+        assert_eq!(back.risks, part.risks);
+        assert_eq!(back.titles, part.titles);
+    }
 }

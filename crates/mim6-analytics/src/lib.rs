@@ -452,10 +452,10 @@ fn metrics_of(
                 .map(|inputs| metrics::compute_shard(inputs, settings))
                 .collect()
         });
-        drop(window);
-        for shard in computed {
+        // The names of each shard's numbers, its frames let go.
+        let names: Vec<input::Names> = window.into_iter().map(|inputs| inputs.names).collect();
+        for (shard, names) in computed.into_iter().zip(names) {
             let mut rows = combined.add(shard?)?;
-            let names = &packed.names;
             input::decode(&mut rows, "risk", &names.risks)?;
             input::decode(&mut rows, "title", &names.titles)?;
             input::decode(&mut rows, "doc", &names.documents)?;
