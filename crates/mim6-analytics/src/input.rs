@@ -586,6 +586,11 @@ pub(crate) struct Packed {
 }
 
 impl Packed {
+    /// The folder rows are spilled to, if any.
+    pub(crate) fn spill_folder(&self) -> Option<&Path> {
+        self.spill.as_ref().map(|spill| spill.dir.as_path())
+    }
+
     /// How many shards there are.
     pub(crate) fn shard_count(&self) -> usize {
         self.shards.len()

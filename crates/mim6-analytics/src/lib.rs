@@ -306,7 +306,7 @@ impl Collector {
     }
 
     /// Computes the metrics, shard by shard; when writing to a folder, writes them and swaps
-    /// the tables in.
+    /// the tables in, and hands back only their row counts.
     pub fn finish(self, settings: &Settings) -> Result<Tables> {
         // Empty fact tables, for the ones no batch had a row of (they still get a schema).
         let empty = tables::fact_frames(mim6_ingest::Facts::default(), &self.packer)?;
@@ -373,8 +373,10 @@ impl Collector {
                     drop(packed);
                     // The metric tables are written while the last shard's rows are.
                     let tables = metrics.and_then(|metrics| {
-                        let tables = tables::finish(dims, metrics)?;
+                        let mut tables = tables::finish(dims, metrics)?;
                         tables::write_all(&tables, dir, formats)?;
+                        // Written: of the tables only their rows are counted from here on.
+                        tables.tables.clear();
                         Ok(tables)
                     });
                     // The writer's own error first: a send fails only once the writer stopped.
@@ -436,7 +438,7 @@ fn metrics_of(
     settings: &Settings,
     mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<tables::Metrics> {
-    let mut combined = metrics::Combined::default();
+    let mut combined = metrics::Combined::new(packed.spill_folder());
     let pool = &polars_core::runtime::THREAD_POOL;
     let width = pool.current_num_threads().max(1);
     let mut shards = shards.into_iter();

@@ -1,10 +1,12 @@
 //! The metric tables, as lazy polars queries over the input frames, one period at a time.
 
+use std::path::{Path, PathBuf};
+
 use polars::prelude::*;
 
 use crate::input::{Inputs, flag_if_sorted, pair_key_expr};
 use crate::tables::Metrics;
-use crate::{Result, Settings};
+use crate::{Error, Result, Settings};
 
 const DAY: f64 = 86_400.0;
 
@@ -964,28 +966,92 @@ fn concat_lazy(frames: Vec<DataFrame>) -> Result<LazyFrame> {
     )?)
 }
 
+/// The shards' frames of one table, in shard order: held, or written to a folder as they come
+/// and read back at the end, so that what the shards add up to is not in memory while shards
+/// are computed.
+struct Parts {
+    name: &'static str,
+    folder: Option<PathBuf>,
+    held: Vec<DataFrame>,
+    files: Vec<PathBuf>,
+}
+
+impl Parts {
+    fn new(name: &'static str, folder: Option<&Path>) -> Parts {
+        Parts {
+            name,
+            folder: folder.map(Path::to_owned),
+            held: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, mut frame: DataFrame) -> Result<()> {
+        let Some(folder) = &self.folder else {
+            self.held.push(frame);
+            return Ok(());
+        };
+        let path = folder.join(format!("{}-{}.parquet", self.name, self.files.len()));
+        let mut file = std::fs::File::create(&path).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+        ParquetWriter::new(&mut file)
+            .with_compression(ParquetCompression::Uncompressed)
+            .finish(&mut frame)?;
+        self.files.push(path);
+        Ok(())
+    }
+
+    /// The frames, in the order pushed; each file is read once and removed.
+    fn take(self) -> Result<Vec<DataFrame>> {
+        let mut frames = self.held;
+        for path in self.files {
+            let file = std::fs::File::open(&path).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            frames.push(ParquetReader::new(file).finish()?);
+            let _ = std::fs::remove_file(&path);
+        }
+        Ok(frames)
+    }
+}
+
 /// The shards' metrics put together: their tables of systems, cities, families and overclaims
 /// one after the other, their control sums added up, and what the region tables need of their
-/// risks.
-#[derive(Default)]
+/// risks. The tables that have rows per system, family, control or risk are set aside in a
+/// folder, when given one, until the end.
 pub(crate) struct Combined {
-    m_system: Vec<DataFrame>,
+    m_system: Parts,
     m_city: Vec<DataFrame>,
-    m_family: Vec<DataFrame>,
-    m_city_overclaim: Vec<DataFrame>,
+    m_family: Parts,
+    m_city_overclaim: Parts,
     control_sums: Vec<DataFrame>,
     /// `region, period, days_to_remediate, closed_in_period, on_time, open_age_days` of the
     /// risks that count for remediation (open, or closed in the period).
-    remediation: Vec<DataFrame>,
+    remediation: Parts,
 }
 
 impl Combined {
+    /// Shards to be put together, their larger tables set aside in `folder` if given.
+    pub(crate) fn new(folder: Option<&Path>) -> Combined {
+        Combined {
+            m_system: Parts::new("m_system", folder),
+            m_city: Vec::new(),
+            m_family: Parts::new("m_family", folder),
+            m_city_overclaim: Parts::new("m_city_overclaim", folder),
+            control_sums: Vec::new(),
+            remediation: Parts::new("remediation", folder),
+        }
+    }
+
     /// Takes a shard's metrics; hands back its `fact_risk_period` rows.
     pub(crate) fn add(&mut self, shard: ShardMetrics) -> Result<DataFrame> {
-        self.m_system.push(shard.m_system);
+        self.m_system.push(shard.m_system)?;
         self.m_city.push(shard.m_city);
-        self.m_family.push(shard.m_family);
-        self.m_city_overclaim.push(shard.m_city_overclaim);
+        self.m_family.push(shard.m_family)?;
+        self.m_city_overclaim.push(shard.m_city_overclaim)?;
         self.control_sums.push(shard.control_sums);
         self.remediation.push(
             shard
@@ -1002,7 +1068,7 @@ impl Combined {
                     col("open_age_days"),
                 ])
                 .collect()?,
-        );
+        )?;
         Ok(shard.fact_risk_period)
     }
 
@@ -1017,11 +1083,14 @@ impl Combined {
                 .collect()?)
         };
         // The order `trends` leaves each shard's rows in, now across shards.
-        let m_system = sorted(self.m_system, &["system", "period_index"])?;
+        let m_system = sorted(self.m_system.take()?, &["system", "period_index"])?;
         let m_city = sorted(self.m_city, &["city", "period_index"])?;
-        let m_family = sorted(self.m_family, &["region", "city", "family", "period_index"])?;
+        let m_family = sorted(
+            self.m_family.take()?,
+            &["region", "city", "family", "period_index"],
+        )?;
         let m_city_overclaim = sorted(
-            self.m_city_overclaim,
+            self.m_city_overclaim.take()?,
             &["region", "city", "period_index", "ctl"],
         )?;
         let m_control = concat_lazy(self.control_sums)?
@@ -1065,7 +1134,7 @@ impl Combined {
                 SortMultipleOptions::default(),
             )
             .collect()?;
-        let m_region = region_table(&m_city, self.remediation)?;
+        let m_region = region_table(&m_city, self.remediation.take()?)?;
         Ok(Metrics {
             m_system,
             m_city,
