@@ -316,13 +316,17 @@ impl Collector {
         match self.output {
             Output::Memory(mut kept) => {
                 let mut risk_periods: Option<DataFrame> = None;
-                let mut metrics = compute_metrics(&packed, settings, |rows| {
+                let combined = compute_metrics(&packed, settings, |rows| {
                     match &mut risk_periods {
                         Some(all) => all.vstack_mut_owned(rows).map(|_| ())?,
                         None => risk_periods = Some(rows),
                     }
                     Ok(())
                 })?;
+                let mut metrics = match combined {
+                    Some(combined) => combined.finish(&packed.controls)?,
+                    None => tables::Metrics::empty(),
+                };
                 if let Some(mut all) = risk_periods {
                     all.rechunk_mut();
                     metrics.fact_risk_period = Some(all);
@@ -363,22 +367,43 @@ impl Collector {
                         }
                         risk_sink.finish(empty)
                     });
-                    let metrics = compute_metrics(&packed, settings, |rows| {
+                    let combined = compute_metrics(&packed, settings, |rows| {
                         send.send(rows).map_err(|_| Error::Write {
                             path: dir.join("fact_risk_period"),
                             source: std::io::Error::other("its writer stopped"),
                         })
                     });
                     drop(send);
-                    drop(packed);
-                    // The metric tables are written while the last shard's rows are.
-                    let tables = metrics.and_then(|metrics| {
-                        let mut tables = tables::finish(dims, metrics)?;
-                        tables::write_all(&tables, dir, formats)?;
-                        // Written: of the tables only their rows are counted from here on.
-                        tables.tables.clear();
-                        Ok(tables)
+                    // The metric tables are written while the last shard's rows are, one at a
+                    // time: each is let go before the next is made. Only their rows are
+                    // counted from here on.
+                    let tables = combined.and_then(|combined| {
+                        let mut files = Vec::new();
+                        let mut rows = Vec::new();
+                        let mut write = |name: &'static str, table: DataFrame| -> Result<()> {
+                            let table = tables::drop_internal(&table)?;
+                            files.extend(tables::write_table(dir, name, &table, formats)?);
+                            rows.push((name.to_owned(), table.height()));
+                            Ok(())
+                        };
+                        for (name, table) in dims {
+                            write(name, table)?;
+                        }
+                        match combined {
+                            Some(combined) => combined.finish_each(&packed.controls, &mut write)?,
+                            None => {
+                                for (name, table) in tables::Metrics::empty().into_tables() {
+                                    write(name, table)?;
+                                }
+                            }
+                        }
+                        tables::sync(&files)?;
+                        Ok(Tables {
+                            tables: Vec::new(),
+                            rows,
+                        })
                     });
+                    drop(packed);
                     // The writer's own error first: a send fails only once the writer stopped.
                     let mut written = joined(risks)?;
                     let tables = tables?;
@@ -394,7 +419,8 @@ impl Collector {
     }
 }
 
-/// The metrics of every shard; each shard's `fact_risk_period` rows, decoded, go to
+/// The metrics of every shard put together (`None` when there is no period to measure), to
+/// be finished into the run's metric tables; each shard's `fact_risk_period` rows, decoded, go to
 /// `risk_periods` in shard order. As many shards as polars has threads are computed side by
 /// side on polars' own threads, where the parallel parts of their queries share those threads
 /// (from threads of another pool they would queue on polars' threads while the waiting threads
@@ -405,10 +431,10 @@ fn compute_metrics(
     packed: &input::Packed,
     settings: &Settings,
     risk_periods: impl FnMut(DataFrame) -> Result<()>,
-) -> Result<tables::Metrics> {
+) -> Result<Option<metrics::Combined>> {
     if settings.periods.is_empty() {
         // Nothing dated to measure: empty metric tables.
-        return Ok(tables::Metrics::empty());
+        return Ok(None);
     }
     std::thread::scope(|scope| {
         // A rendezvous: a shard's inputs wait until the metrics take them.
@@ -425,7 +451,7 @@ fn compute_metrics(
         let metrics = metrics_of(receive, packed, settings, risk_periods);
         // The reader's error first: the metrics end short of shards when the reader stops.
         joined(reader)?;
-        metrics
+        metrics.map(Some)
     })
 }
 
@@ -437,7 +463,7 @@ fn metrics_of(
     packed: &input::Packed,
     settings: &Settings,
     mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
-) -> Result<tables::Metrics> {
+) -> Result<metrics::Combined> {
     let mut combined = metrics::Combined::new(packed.spill_folder());
     let pool = &polars_core::runtime::THREAD_POOL;
     let width = pool.current_num_threads().max(1);
@@ -464,7 +490,7 @@ fn metrics_of(
             risk_periods(tables::drop_internal(&rows)?)?;
         }
     }
-    combined.finish(&packed.controls)
+    Ok(combined)
 }
 
 /// What a scoped thread returned; its panic goes on.

@@ -1074,6 +1074,30 @@ impl Combined {
 
     /// The metric tables of the whole run, `fact_risk_period` left to the caller.
     pub(crate) fn finish(self, controls: &DataFrame) -> Result<Metrics> {
+        let mut made = std::collections::BTreeMap::new();
+        self.finish_each(controls, |name, table| {
+            made.insert(name, table);
+            Ok(())
+        })?;
+        let mut take = |name: &str| made.remove(name).unwrap_or_default();
+        Ok(Metrics {
+            m_system: take("m_system_period"),
+            m_city: take("m_city_period"),
+            m_region: take("m_region_period"),
+            m_family: take("m_family_period"),
+            m_control: take("m_control_period"),
+            m_city_overclaim: take("m_city_overclaim_period"),
+            fact_risk_period: None,
+        })
+    }
+
+    /// The metric tables of the whole run, handed to `each` one at a time (each let go before
+    /// the next is made), `fact_risk_period` left to the caller.
+    pub(crate) fn finish_each(
+        self,
+        controls: &DataFrame,
+        mut each: impl FnMut(&'static str, DataFrame) -> Result<()>,
+    ) -> Result<()> {
         let sorted = |frames: Vec<DataFrame>, by: &[&str]| -> Result<DataFrame> {
             Ok(concat_lazy(frames)?
                 .sort_by_exprs(
@@ -1083,15 +1107,23 @@ impl Combined {
                 .collect()?)
         };
         // The order `trends` leaves each shard's rows in, now across shards.
-        let m_system = sorted(self.m_system.take()?, &["system", "period_index"])?;
-        let m_city = sorted(self.m_city, &["city", "period_index"])?;
-        let m_family = sorted(
-            self.m_family.take()?,
-            &["region", "city", "family", "period_index"],
+        each(
+            "m_system_period",
+            sorted(self.m_system.take()?, &["system", "period_index"])?,
         )?;
-        let m_city_overclaim = sorted(
-            self.m_city_overclaim.take()?,
-            &["region", "city", "period_index", "ctl"],
+        each(
+            "m_family_period",
+            sorted(
+                self.m_family.take()?,
+                &["region", "city", "family", "period_index"],
+            )?,
+        )?;
+        each(
+            "m_city_overclaim_period",
+            sorted(
+                self.m_city_overclaim.take()?,
+                &["region", "city", "period_index", "ctl"],
+            )?,
         )?;
         let m_control = concat_lazy(self.control_sums)?
             .group_by_stable([col("period_index"), col("ctl")])
@@ -1134,16 +1166,11 @@ impl Combined {
                 SortMultipleOptions::default(),
             )
             .collect()?;
+        each("m_control_period", m_control)?;
+        let m_city = sorted(self.m_city, &["city", "period_index"])?;
         let m_region = region_table(&m_city, self.remediation.take()?)?;
-        Ok(Metrics {
-            m_system,
-            m_city,
-            m_region,
-            m_family,
-            m_control,
-            m_city_overclaim,
-            fact_risk_period: None,
-        })
+        each("m_city_period", m_city)?;
+        each("m_region_period", m_region)
     }
 }
 

@@ -40,6 +40,24 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
+    /// The tables by name.
+    pub(crate) fn into_tables(self) -> Vec<(&'static str, DataFrame)> {
+        let risk_periods = self
+            .fact_risk_period
+            .map(|table| ("fact_risk_period", table));
+        risk_periods
+            .into_iter()
+            .chain([
+                ("m_control_period", self.m_control),
+                ("m_system_period", self.m_system),
+                ("m_family_period", self.m_family),
+                ("m_city_overclaim_period", self.m_city_overclaim),
+                ("m_city_period", self.m_city),
+                ("m_region_period", self.m_region),
+            ])
+            .collect()
+    }
+
     /// Metric tables without rows or columns.
     pub(crate) fn empty() -> Metrics {
         Metrics {
@@ -412,20 +430,9 @@ pub(crate) fn fact_frames(
 
 /// Every table of the run: the fact tables, then the metric tables, internal columns dropped.
 pub(crate) fn finish(facts: Vec<(&'static str, DataFrame)>, metrics: Metrics) -> Result<Tables> {
-    let risk_periods = metrics
-        .fact_risk_period
-        .map(|table| ("fact_risk_period", table));
-    let metric_tables = risk_periods.into_iter().chain([
-        ("m_control_period", metrics.m_control),
-        ("m_system_period", metrics.m_system),
-        ("m_family_period", metrics.m_family),
-        ("m_city_overclaim_period", metrics.m_city_overclaim),
-        ("m_city_period", metrics.m_city),
-        ("m_region_period", metrics.m_region),
-    ]);
     let tables = facts
         .into_iter()
-        .chain(metric_tables)
+        .chain(metrics.into_tables())
         .map(|(name, table)| Ok((name.to_owned(), drop_internal(&table)?)))
         .collect::<Result<Vec<_>>>()?;
     let mut rows: Vec<(String, usize)> = tables
@@ -540,7 +547,7 @@ fn write_csv(table: &mut DataFrame, header: bool, file: &mut std::fs::File) -> R
 
 /// Writes one whole table into `dir` (a staging folder); returns the files written, not yet
 /// synced to disk (see [`sync`]).
-fn write_table(
+pub(crate) fn write_table(
     dir: &Path,
     name: &str,
     table: &DataFrame,
@@ -579,7 +586,7 @@ fn write_table(
 /// Syncs `files` to disk before the folder holding them is swapped in: side by side, since
 /// each sync mostly waits for the disk, and one at a time over a thousand partitions takes
 /// seconds.
-fn sync(files: &[PathBuf]) -> Result<()> {
+pub(crate) fn sync(files: &[PathBuf]) -> Result<()> {
     files
         .par_iter()
         .with_max_len(1)
