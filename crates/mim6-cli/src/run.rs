@@ -98,6 +98,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<u8> {
             .inputs
             .max_bytes
             .unwrap_or(oscal_io::DEFAULT_MAX_BYTES),
+        // The system plans' implementation tables wait for their results on disk, beside the
+        // outputs, not in memory.
+        scratch: Some(out.clone()),
         ..mim6_ingest::Options::default()
     };
     let formats = Formats {

@@ -40,6 +40,10 @@ pub struct Options {
     pub max_bytes: u64,
     /// Documents read in parallel at a time.
     pub batch: usize,
+    /// A folder where what linking needs of every system plan until the last result is read
+    /// (the controls of its implementation uuids) is kept in an unnamed file, gone when ingest
+    /// ends, instead of in memory.
+    pub scratch: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -49,6 +53,7 @@ impl Default for Options {
             path_pattern: "{region}/{city}/**".into(),
             max_bytes: oscal_io::DEFAULT_MAX_BYTES,
             batch: 512,
+            scratch: None,
         }
     }
 }
@@ -84,6 +89,16 @@ pub enum Error {
     /// The sink refused the fact rows.
     #[error("cannot keep the fact rows: {0}")]
     Sink(#[source] SinkError),
+    /// What linking keeps of the system plans could not be written to, or read back from, the
+    /// scratch folder.
+    #[error("{}: cannot keep what linking needs of the system plans: {source}", path.display())]
+    Scratch {
+        /// The scratch folder.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A glob pattern is malformed.
     #[error("{pattern}: not a valid glob pattern: {reason}")]
     Pattern {
@@ -309,7 +324,12 @@ pub fn ingest_into(
             .zip(&announced)
             .filter_map(|((path, _), model)| Some((path.clone(), (*model)?)))
             .collect(),
-    );
+        options.scratch.as_deref(),
+    )
+    .map_err(|source| Error::Scratch {
+        path: options.scratch.clone().unwrap_or_default(),
+        source,
+    })?;
     let mut summary = Summary {
         files: files.len(),
         ..Summary::default()
@@ -399,6 +419,7 @@ pub fn ingest_into(
                     }),
                 }
             }
+            kept(&mut linker)?;
             sink(std::mem::take(&mut facts)).map_err(Error::Sink)
         },
     )?;
@@ -438,7 +459,17 @@ fn link_plans(
     for entry in unannounced {
         linker.add_result(entry, facts);
     }
+    kept(linker)?;
     sink(std::mem::take(facts)).map_err(Error::Sink)
+}
+
+/// The linker's failure to keep or read back what it needs of the system plans, if any: the
+/// rows it linked since cannot be trusted, so ingest stops.
+fn kept(linker: &mut link::Linker) -> Result<(), Error> {
+    match linker.failed.take() {
+        Some((path, source)) => Err(Error::Scratch { path, source }),
+        None => Ok(()),
+    }
 }
 
 /// Makes room in `facts` for the rows of `entries` at once, rather than growing the lists

@@ -1,5 +1,6 @@
 //! Linking: results → plan → system, POA&M → system; attribution of systems to cities.
 
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -77,12 +78,10 @@ enum Fate {
     Rejected,
 }
 
-/// A system accepted so far: its uuid and the controls of its implementation uuids (the
-/// requirements, statements and by-components that risks' mitigating factors name).
+/// A system accepted so far.
 #[derive(Debug)]
 struct System {
     uuid: Arc<str>,
-    controls: Implementations,
 }
 
 /// Implementation uuid → control, kept for every system until the last result is linked, so
@@ -94,6 +93,119 @@ struct Implementations {
     uuids: Vec<u128>,
     controls: Vec<u32>,
     other: FxHashMap<Box<str>, u32>,
+}
+
+/// The systems' [`Implementations`] (the controls of their implementation uuids: the
+/// requirements, statements and by-components that risks' mitigating factors name), in the
+/// order of the systems: held in memory, or written to an unnamed file in a folder as each
+/// plan is read and read back, the last few kept, when a result's risks name them, so that
+/// memory does not grow with the systems.
+#[derive(Debug)]
+enum Tables {
+    Held(Vec<Implementations>),
+    Filed(Filed),
+}
+
+/// Implementation tables in a file.
+#[derive(Debug)]
+struct Filed {
+    file: std::fs::File,
+    /// The folder the file is in, to name it in errors.
+    folder: PathBuf,
+    /// Per system: where its table starts, its entries, and its uuids kept as text.
+    at: Vec<(u64, usize, FxHashMap<Box<str>, u32>)>,
+    /// The file's length.
+    end: u64,
+    /// The tables read back last, the most recent last.
+    recent: Vec<(usize, Implementations)>,
+}
+
+/// Tables read back kept in memory: a system's results are read one after the other.
+const RECENT_TABLES: usize = 16;
+
+impl Tables {
+    /// In an unnamed file in `folder` if given, else in memory.
+    fn new(folder: Option<&Path>) -> std::io::Result<Tables> {
+        Ok(match folder {
+            None => Tables::Held(Vec::new()),
+            Some(folder) => Tables::Filed(Filed {
+                file: tempfile::tempfile_in(folder)?,
+                folder: folder.to_owned(),
+                at: Vec::new(),
+                end: 0,
+                recent: Vec::new(),
+            }),
+        })
+    }
+
+    /// Adds the table of the next system.
+    fn push(&mut self, table: Implementations) -> Result<(), (PathBuf, std::io::Error)> {
+        let filed = match self {
+            Tables::Held(tables) => {
+                tables.push(table);
+                return Ok(());
+            }
+            Tables::Filed(filed) => filed,
+        };
+        let mut bytes = Vec::with_capacity(table.uuids.len() * 20);
+        for uuid in &table.uuids {
+            bytes.extend_from_slice(&uuid.to_le_bytes());
+        }
+        for control in &table.controls {
+            bytes.extend_from_slice(&control.to_le_bytes());
+        }
+        let written = filed
+            .file
+            .seek(SeekFrom::Start(filed.end))
+            .and_then(|_| filed.file.write_all(&bytes));
+        if let Err(e) = written {
+            // Still a table for the system, empty, so that the next ones keep their places.
+            filed.at.push((filed.end, 0, FxHashMap::default()));
+            return Err((filed.folder.clone(), e));
+        }
+        filed.at.push((filed.end, table.uuids.len(), table.other));
+        filed.end += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// The table of the `system`-th system.
+    fn get(&mut self, system: usize) -> Result<&Implementations, (PathBuf, std::io::Error)> {
+        let filed = match self {
+            Tables::Held(tables) => return Ok(&tables[system]),
+            Tables::Filed(filed) => filed,
+        };
+        if let Some(k) = filed.recent.iter().position(|(s, _)| *s == system) {
+            let hit = filed.recent.remove(k);
+            filed.recent.push(hit);
+        } else {
+            let (start, entries, other) = &filed.at[system];
+            let mut bytes = vec![0; entries * 20];
+            let read = filed
+                .file
+                .seek(SeekFrom::Start(*start))
+                .and_then(|_| filed.file.read_exact(&mut bytes));
+            if let Err(e) = read {
+                return Err((filed.folder.clone(), e));
+            }
+            let (uuids, controls) = bytes.split_at(entries * 16);
+            let table = Implementations {
+                uuids: uuids
+                    .chunks_exact(16)
+                    .map(|b| u128::from_le_bytes(b.try_into().expect("16 bytes")))
+                    .collect(),
+                controls: controls
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+                    .collect(),
+                other: other.clone(),
+            };
+            if filed.recent.len() == RECENT_TABLES {
+                filed.recent.remove(0);
+            }
+            filed.recent.push((system, table));
+        }
+        Ok(&filed.recent.last().expect("pushed above").1)
+    }
 }
 
 impl Implementations {
@@ -185,26 +297,38 @@ pub(crate) struct Linker {
     /// The fates of the system security plans and assessment plans, with their model.
     plans: FxHashMap<PathBuf, (&'static str, Fate)>,
     systems: Vec<System>,
+    /// The implementation tables of the systems, in their order.
+    tables: Tables,
     control_names: ControlNames,
     ssp_uuids: FxHashMap<String, PathBuf>,
     system_ids: FxHashMap<String, usize>,
     pub(crate) rejected: Vec<Rejection>,
     pub(crate) warnings: Vec<String>,
+    /// The first failure to keep or read back an implementation table: the folder, and why.
+    pub(crate) failed: Option<(PathBuf, std::io::Error)>,
 }
 
 impl Linker {
-    pub(crate) fn new(pattern: &str, announced: FxHashMap<PathBuf, &'static str>) -> Linker {
-        Linker {
+    /// A linker of documents whose first bytes announced `announced`; the systems'
+    /// implementation tables are kept in an unnamed file in `scratch` if given, else in memory.
+    pub(crate) fn new(
+        pattern: &str,
+        announced: FxHashMap<PathBuf, &'static str>,
+        scratch: Option<&Path>,
+    ) -> std::io::Result<Linker> {
+        Ok(Linker {
             pattern: pattern.to_owned(),
             announced,
             plans: FxHashMap::default(),
             systems: Vec::new(),
+            tables: Tables::new(scratch)?,
             control_names: ControlNames::default(),
             ssp_uuids: FxHashMap::default(),
             system_ids: FxHashMap::default(),
             rejected: Vec::new(),
             warnings: Vec::new(),
-        }
+            failed: None,
+        })
     }
 
     /// The model `path` announced in its first bytes, if any.
@@ -342,8 +466,11 @@ impl Linker {
         let system: Arc<str> = Arc::from(uuid.as_str());
         self.systems.push(System {
             uuid: Arc::clone(&system),
-            controls: Implementations::new(implementation_controls, &mut self.control_names),
         });
+        let table = Implementations::new(implementation_controls, &mut self.control_names);
+        if let Err(failure) = self.tables.push(table) {
+            self.failed.get_or_insert(failure);
+        }
         facts
             .documents
             .push(document_row(&relative, model, format, bytes, &system));
@@ -443,7 +570,13 @@ impl Linker {
             entry.doc.bytes,
             &system,
         ));
-        let controls = &self.systems[owner].controls;
+        let controls = match self.tables.get(owner) {
+            Ok(controls) => controls,
+            Err(failure) => {
+                self.failed.get_or_insert(failure);
+                return;
+            }
+        };
         let control_names = &self.control_names.names;
         let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<String>)>| {
             for (mut row, mitigating) in risks {

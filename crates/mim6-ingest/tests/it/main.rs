@@ -154,6 +154,55 @@ fn json_and_xml_fleets_give_the_same_facts() {
 }
 
 #[test]
+fn implementation_tables_kept_on_disk_give_the_same_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    // More systems than the tables read back that are kept in memory.
+    let spec = FleetSpec {
+        cities: 6,
+        systems_per_city: 4,
+        periods: 2,
+        seed: 8,
+    };
+    let write = WriteOptions {
+        format: OutputFormat::Json,
+        faults: 0.0,
+    };
+    generate(&spec, &baseline(), &write, dir.path()).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let on_disk = Options {
+        inputs: vec![dir.path().to_owned()],
+        batch: 7,
+        scratch: Some(scratch.path().to_owned()),
+        ..Options::default()
+    };
+    let a = run(vec![dir.path().to_owned()]);
+    let b = ingest(&on_disk, &|_, _, _| {}).unwrap();
+    assert!(a.facts.systems.len() > 16, "{}", a.facts.systems.len());
+    assert!(
+        a.facts
+            .risks
+            .iter()
+            .any(|r| !r.mitigated_controls.is_empty())
+    );
+    assert_eq!(a.facts, b.facts);
+    // The file was unnamed: nothing is left in the folder.
+    assert_eq!(std::fs::read_dir(scratch.path()).unwrap().count(), 0);
+
+    // A scratch folder that is not there stops ingest, naming it.
+    let missing = scratch.path().join("missing");
+    let error = ingest(
+        &Options {
+            scratch: Some(missing.clone()),
+            ..on_disk
+        },
+        &|_, _, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains(&missing.display().to_string()), "{error}");
+}
+
+#[test]
 fn risks_carry_their_facets_lifecycle_and_controls() {
     let dir = tempfile::tempdir().unwrap();
     fleet(dir.path(), OutputFormat::Json, 0.0);
