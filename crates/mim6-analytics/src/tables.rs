@@ -563,21 +563,27 @@ pub(crate) fn write_table(
     }
     if formats.parquet {
         // A file per region and period, each costing a few milliseconds however small it is:
-        // written side by side.
-        let files: Vec<PathBuf> = partitions(&table)?
-            .into_par_iter()
-            .map(|(partition, mut part)| {
-                let path = parquet_path(dir, name, &partition);
-                let folder = path.parent().unwrap_or(dir);
-                std::fs::create_dir_all(folder).map_err(io(folder))?;
-                let file = std::fs::File::create(&path).map_err(io(&path))?;
-                // Buffered: the writer writes the file's metadata in many small pieces.
-                let mut file = std::io::BufWriter::new(file);
-                ParquetWriter::new(&mut file).finish(&mut part)?;
-                file.flush().map_err(io(&path))?;
-                Ok(path)
-            })
-            .collect::<Result<_>>()?;
+        // written side by side, on polars' own threads. (Polars writes each file on those
+        // threads: from the threads of another pool, each write would wait there while its
+        // thread took up the next write, on top of the waiting one's stack, until a table of
+        // thousands of partitions overflowed it.)
+        let parts = partitions(&table)?;
+        let files: Vec<PathBuf> = polars_core::runtime::THREAD_POOL.install(|| {
+            parts
+                .into_par_iter()
+                .map(|(partition, mut part)| {
+                    let path = parquet_path(dir, name, &partition);
+                    let folder = path.parent().unwrap_or(dir);
+                    std::fs::create_dir_all(folder).map_err(io(folder))?;
+                    let file = std::fs::File::create(&path).map_err(io(&path))?;
+                    // Buffered: the writer writes the file's metadata in many small pieces.
+                    let mut file = std::io::BufWriter::new(file);
+                    ParquetWriter::new(&mut file).finish(&mut part)?;
+                    file.flush().map_err(io(&path))?;
+                    Ok(path)
+                })
+                .collect::<Result<_>>()
+        })?;
         written.extend(files);
     }
     Ok(written)
@@ -911,6 +917,21 @@ mod tests {
             .collect();
         parts.sort();
         parts
+    }
+
+    #[test]
+    fn a_table_of_thousands_of_partitions_is_written_whole() {
+        // Each partition's file is written by polars on its own threads; written side by side
+        // from threads of another pool, the writes that wait pile up on one thread's stack.
+        let dir = tempfile::tempdir().unwrap();
+        let regions: Vec<String> = (0..3000).map(|k| format!("r-{k:04}")).collect();
+        let regions: Vec<&str> = regions.iter().map(String::as_str).collect();
+        let formats = Formats {
+            parquet: true,
+            csv: false,
+        };
+        let written = write_table(dir.path(), "t", &table(&regions), formats).unwrap();
+        assert_eq!(written.len(), 3000);
     }
 
     #[test]
