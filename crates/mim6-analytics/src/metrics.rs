@@ -970,16 +970,16 @@ fn concat_lazy(frames: Vec<DataFrame>) -> Result<LazyFrame> {
 /// and read back at the end, so that what the shards add up to is not in memory while shards
 /// are computed.
 struct Parts {
-    name: &'static str,
+    name: String,
     folder: Option<PathBuf>,
     held: Vec<DataFrame>,
     files: Vec<PathBuf>,
 }
 
 impl Parts {
-    fn new(name: &'static str, folder: Option<&Path>) -> Parts {
+    fn new(name: impl Into<String>, folder: Option<&Path>) -> Parts {
         Parts {
-            name,
+            name: name.into(),
             folder: folder.map(Path::to_owned),
             held: Vec::new(),
             files: Vec::new(),
@@ -1018,6 +1018,81 @@ impl Parts {
     }
 }
 
+/// The remediation columns of the shards' risks, each region's apart (as [`Parts`] of its
+/// own), so that the region table reads a few regions' rows at a time, not the fleet's.
+struct ByRegion {
+    folder: Option<PathBuf>,
+    regions: std::collections::BTreeMap<String, Parts>,
+    /// The columns, without rows, of the first frame pushed.
+    empty: Option<DataFrame>,
+}
+
+/// Remediation rows aggregated at a time at most, whole regions.
+const REGION_BATCH_ROWS: usize = 1_000_000;
+
+impl ByRegion {
+    fn new(folder: Option<&Path>) -> ByRegion {
+        ByRegion {
+            folder: folder.map(Path::to_owned),
+            regions: std::collections::BTreeMap::new(),
+            empty: None,
+        }
+    }
+
+    /// Adds a shard's rows.
+    fn push(&mut self, frame: &DataFrame) -> Result<()> {
+        if self.empty.is_none() {
+            self.empty = Some(frame.clear());
+        }
+        if frame.height() == 0 {
+            return Ok(());
+        }
+        for part in frame.partition_by_stable(["region"], true)? {
+            let region = part
+                .column("region")?
+                .str()?
+                .get(0)
+                .unwrap_or_default()
+                .to_owned();
+            let next = self.regions.len();
+            let folder = self.folder.as_deref();
+            self.regions
+                .entry(region)
+                .or_insert_with(|| Parts::new(format!("remediation-{next}"), folder))
+                .push(part)?;
+        }
+        Ok(())
+    }
+
+    /// The remediation aggregates of every region and period, whole regions at a time.
+    fn aggregate(self) -> Result<LazyFrame> {
+        let aggregated = |frames: Vec<DataFrame>| -> Result<DataFrame> {
+            Ok(concat_lazy(frames)?
+                .group_by_stable([col("region"), col("period")])
+                .agg(remediation_aggregates())
+                .collect()?)
+        };
+        let mut done = Vec::new();
+        let mut batch = Vec::new();
+        let mut rows = 0;
+        for (_, parts) in self.regions {
+            let frames = parts.take()?;
+            rows += frames.iter().map(DataFrame::height).sum::<usize>();
+            batch.extend(frames);
+            if rows >= REGION_BATCH_ROWS {
+                done.push(aggregated(std::mem::take(&mut batch))?);
+                rows = 0;
+            }
+        }
+        if !batch.is_empty() || done.is_empty() {
+            // With no row at all, the columns still.
+            batch.extend(self.empty);
+            done.push(aggregated(batch)?);
+        }
+        concat_lazy(done)
+    }
+}
+
 /// The shards' metrics put together: their tables of systems, cities, families and overclaims
 /// one after the other, their control sums added up, and what the region tables need of their
 /// risks. The tables that have rows per system, family, control or risk are set aside in a
@@ -1030,7 +1105,7 @@ pub(crate) struct Combined {
     control_sums: Vec<DataFrame>,
     /// `region, period, days_to_remediate, closed_in_period, on_time, open_age_days` of the
     /// risks that count for remediation (open, or closed in the period).
-    remediation: Parts,
+    remediation: ByRegion,
 }
 
 impl Combined {
@@ -1042,7 +1117,7 @@ impl Combined {
             m_family: Parts::new("m_family", folder),
             m_city_overclaim: Parts::new("m_city_overclaim", folder),
             control_sums: Vec::new(),
-            remediation: Parts::new("remediation", folder),
+            remediation: ByRegion::new(folder),
         }
     }
 
@@ -1054,7 +1129,7 @@ impl Combined {
         self.m_city_overclaim.push(shard.m_city_overclaim)?;
         self.control_sums.push(shard.control_sums);
         self.remediation.push(
-            shard
+            &shard
                 .fact_risk_period
                 .clone()
                 .lazy()
@@ -1168,14 +1243,14 @@ impl Combined {
             .collect()?;
         each("m_control_period", m_control)?;
         let m_city = sorted(self.m_city, &["city", "period_index"])?;
-        let m_region = region_table(&m_city, self.remediation.take()?)?;
+        let m_region = region_table(&m_city, self.remediation.aggregate()?)?;
         each("m_city_period", m_city)?;
         each("m_region_period", m_region)
     }
 }
 
 /// `m_region_period`: the cities' metrics by region, and remediation over the region's risks.
-fn region_table(m_city: &DataFrame, remediation: Vec<DataFrame>) -> Result<DataFrame> {
+fn region_table(m_city: &DataFrame, region_risk: LazyFrame) -> Result<DataFrame> {
     let quantiles = |c: &str| -> Vec<Expr> {
         vec![
             col(c).mean().alias(format!("{c}_mean")),
@@ -1217,9 +1292,6 @@ fn region_table(m_city: &DataFrame, remediation: Vec<DataFrame>) -> Result<DataF
         col("open_high_risks").sum(),
         col("overdue_risks").sum(),
     ]);
-    let region_risk = concat_lazy(remediation)?
-        .group_by_stable([col("region"), col("period")])
-        .agg(remediation_aggregates());
     Ok(trends(
         m_city
             .clone()
