@@ -461,13 +461,7 @@ impl Packer {
                 let path = spill
                     .dir
                     .join(format!("{k}-{}-{name}.parquet", spill.count));
-                let mut file = std::fs::File::create(&path).map_err(|source| Error::Write {
-                    path: path.clone(),
-                    source,
-                })?;
-                ParquetWriter::new(&mut file)
-                    .with_compression(ParquetCompression::Uncompressed)
-                    .finish(&mut frame)?;
+                spill_frame(&path, &mut frame)?;
                 paths[i] = path;
             }
             spill.files[k].push(paths);
@@ -613,25 +607,15 @@ impl Packed {
             .unwrap_or_default();
         // The parts of the shard's rows, each numbered on its own: every spill in order, then
         // the rows held.
-        let read = |path: &PathBuf| -> Result<DataFrame> {
-            let file = std::fs::File::open(path).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            let frame = ParquetReader::new(file).finish()?;
-            // Each spill file is read once.
-            let _ = std::fs::remove_file(path);
-            Ok(frame)
-        };
         let mut parts: Vec<([DataFrame; 4], PartNames)> = Vec::with_capacity(spilled.len() + 1);
         for paths in spilled {
             let frames = [
-                read(&paths[0])?,
-                read(&paths[1])?,
-                read(&paths[2])?,
-                read(&paths[3])?,
+                read_spilled(&paths[0])?,
+                read_spilled(&paths[1])?,
+                read_spilled(&paths[2])?,
+                read_spilled(&paths[3])?,
             ];
-            parts.push((frames, PartNames::from_frame(&read(&paths[4])?)?));
+            parts.push((frames, PartNames::from_frame(&read_spilled(&paths[4])?)?));
         }
         parts.push((held.map(|(_, frame)| frame), held_names));
 
@@ -707,6 +691,30 @@ impl Packed {
             },
         })
     }
+}
+
+/// Writes `frame` to `path` as uncompressed Parquet: rows set aside, read back once.
+pub(crate) fn spill_frame(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    let mut file = std::fs::File::create(path).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    ParquetWriter::new(&mut file)
+        .with_compression(ParquetCompression::Uncompressed)
+        .finish(frame)?;
+    Ok(())
+}
+
+/// Reads back the rows [`spill_frame`] set aside at `path`, and removes the file: each is read
+/// once.
+pub(crate) fn read_spilled(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    let frame = ParquetReader::new(file).finish()?;
+    let _ = std::fs::remove_file(path);
+    Ok(frame)
 }
 
 fn concat_frames(parts: Vec<DataFrame>) -> Result<DataFrame> {

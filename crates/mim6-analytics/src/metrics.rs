@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::input::{Inputs, flag_if_sorted, pair_key_expr};
+use crate::input::{Inputs, flag_if_sorted, pair_key_expr, read_spilled, spill_frame};
 use crate::tables::Metrics;
-use crate::{Error, Result, Settings};
+use crate::{Result, Settings};
 
 const DAY: f64 = 86_400.0;
 
@@ -992,13 +992,7 @@ impl Parts {
             return Ok(());
         };
         let path = folder.join(format!("{}-{}.parquet", self.name, self.files.len()));
-        let mut file = std::fs::File::create(&path).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
-        ParquetWriter::new(&mut file)
-            .with_compression(ParquetCompression::Uncompressed)
-            .finish(&mut frame)?;
+        spill_frame(&path, &mut frame)?;
         self.files.push(path);
         Ok(())
     }
@@ -1007,12 +1001,7 @@ impl Parts {
     fn take(self) -> Result<Vec<DataFrame>> {
         let mut frames = self.held;
         for path in self.files {
-            let file = std::fs::File::open(&path).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            frames.push(ParquetReader::new(file).finish()?);
-            let _ = std::fs::remove_file(&path);
+            frames.push(read_spilled(&path)?);
         }
         Ok(frames)
     }
