@@ -708,10 +708,14 @@ impl FactSink {
             })
             .collect();
         let (dir, formats) = (&self.dir, self.formats);
-        work.into_par_iter().try_for_each(|(name, files, rows)| {
-            let table = rows.frame(packer)?;
-            drop(rows);
-            files.append(dir, formats, name, table)
+        // On polars' threads, idle while documents are read: on the pool that reads them, the
+        // tables would wait behind the whole next batch, and the reading with them.
+        polars_core::runtime::THREAD_POOL.install(|| {
+            work.into_par_iter().try_for_each(|(name, files, rows)| {
+                let table = rows.frame(packer)?;
+                drop(rows);
+                files.append(dir, formats, name, table)
+            })
         })
     }
 
