@@ -82,7 +82,8 @@ print(f"1 -> 2 threads: {one['total']:.1f} s -> {two['total']:.1f} s, "
       f"{one['total'] / two['total']:.2f}x ({phases})")
 PY
 # What this machine gives work that is all parallel and reads the same files: the bare scan's
-# own speedup from 1 to 2 threads (its faster round of each).
+# own speedup from 1 to 2 threads (its faster round of each). It says so only when both scans
+# read from the same place: with COLD=1, or a fleet small enough to stay in the page cache.
 python3 - "$out.scan1.txt" "$out.scan2.txt" <<'PY'
 import sys
 one, two = (max(float(line.split(", ")[-1].split()[0]) for line in open(f)) for f in sys.argv[1:])
