@@ -374,17 +374,18 @@ impl Collector {
                         })
                     });
                     drop(send);
-                    // The metric tables are written while the last shard's rows are, one at a
-                    // time: each is let go before the next is made. Only their rows are
-                    // counted from here on.
+                    // The metric tables are written while the last shard's rows are, one
+                    // batch at a time (a table, or a few whole regions of one): each is let go
+                    // before the next is made. Only their rows are counted from here on.
                     let tables = combined.and_then(|combined| {
-                        let mut files = Vec::new();
-                        let mut rows = Vec::new();
+                        let mut sink = tables::FactSink::new(dir, formats);
+                        let mut empty = Vec::new();
                         let mut write = |name: &'static str, table: DataFrame| -> Result<()> {
                             let table = tables::drop_internal(&table)?;
-                            files.extend(tables::write_table(dir, name, &table, formats)?);
-                            rows.push((name.to_owned(), table.height()));
-                            Ok(())
+                            if !empty.iter().any(|(n, _)| *n == name) {
+                                empty.push((name, table.clear()));
+                            }
+                            sink.write(vec![(name, table)])
                         };
                         for (name, table) in dims {
                             write(name, table)?;
@@ -397,6 +398,7 @@ impl Collector {
                                 }
                             }
                         }
+                        let (rows, files) = sink.close(empty)?;
                         tables::sync(&files)?;
                         Ok(Tables {
                             tables: Vec::new(),

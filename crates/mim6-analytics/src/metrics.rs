@@ -1007,21 +1007,23 @@ impl Parts {
     }
 }
 
-/// The remediation columns of the shards' risks, each region's apart (as [`Parts`] of its
-/// own), so that the region table reads a few regions' rows at a time, not the fleet's.
+/// A table of the shards' rows, each region's apart (as [`Parts`] of its own), so that the
+/// rows are taken back a few whole regions at a time, in region order, never the fleet's.
 struct ByRegion {
+    name: &'static str,
     folder: Option<PathBuf>,
     regions: std::collections::BTreeMap<String, Parts>,
     /// The columns, without rows, of the first frame pushed.
     empty: Option<DataFrame>,
 }
 
-/// Remediation rows aggregated at a time at most, whole regions.
-const REGION_BATCH_ROWS: usize = 1_000_000;
+/// The rows of whole regions taken back at a time, in bytes (at least one region).
+const REGION_BATCH_BYTES: usize = 64 << 20;
 
 impl ByRegion {
-    fn new(folder: Option<&Path>) -> ByRegion {
+    fn new(name: &'static str, folder: Option<&Path>) -> ByRegion {
         ByRegion {
+            name,
             folder: folder.map(Path::to_owned),
             regions: std::collections::BTreeMap::new(),
             empty: None,
@@ -1044,40 +1046,54 @@ impl ByRegion {
                 .unwrap_or_default()
                 .to_owned();
             let next = self.regions.len();
-            let folder = self.folder.as_deref();
+            let (name, folder) = (self.name, self.folder.as_deref());
             self.regions
                 .entry(region)
-                .or_insert_with(|| Parts::new(format!("remediation-{next}"), folder))
+                .or_insert_with(|| Parts::new(format!("{name}-{next}"), folder))
                 .push(part)?;
+        }
+        Ok(())
+    }
+
+    /// Hands the rows to `each` whole regions at a time (about [`REGION_BATCH_BYTES`]), in
+    /// region order, each region's rows in shard order; a table without rows is handed on
+    /// once, empty, with its columns.
+    fn each_batch(
+        self,
+        batch_bytes: usize,
+        mut each: impl FnMut(Vec<DataFrame>) -> Result<()>,
+    ) -> Result<()> {
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        let mut handed = false;
+        for (_, parts) in self.regions {
+            let frames = parts.take()?;
+            bytes += frames.iter().map(DataFrame::estimated_size).sum::<usize>();
+            batch.extend(frames);
+            if bytes >= batch_bytes {
+                each(std::mem::take(&mut batch))?;
+                (bytes, handed) = (0, true);
+            }
+        }
+        if !batch.is_empty() || !handed {
+            batch.extend(self.empty);
+            each(batch)?;
         }
         Ok(())
     }
 
     /// The remediation aggregates of every region and period, whole regions at a time.
     fn aggregate(self) -> Result<LazyFrame> {
-        let aggregated = |frames: Vec<DataFrame>| -> Result<DataFrame> {
-            Ok(concat_lazy(frames)?
-                .group_by_stable([col("region"), col("period")])
-                .agg(remediation_aggregates())
-                .collect()?)
-        };
         let mut done = Vec::new();
-        let mut batch = Vec::new();
-        let mut rows = 0;
-        for (_, parts) in self.regions {
-            let frames = parts.take()?;
-            rows += frames.iter().map(DataFrame::height).sum::<usize>();
-            batch.extend(frames);
-            if rows >= REGION_BATCH_ROWS {
-                done.push(aggregated(std::mem::take(&mut batch))?);
-                rows = 0;
-            }
-        }
-        if !batch.is_empty() || done.is_empty() {
-            // With no row at all, the columns still.
-            batch.extend(self.empty);
-            done.push(aggregated(batch)?);
-        }
+        self.each_batch(REGION_BATCH_BYTES, |frames| {
+            done.push(
+                concat_lazy(frames)?
+                    .group_by_stable([col("region"), col("period")])
+                    .agg(remediation_aggregates())
+                    .collect()?,
+            );
+            Ok(())
+        })?;
         concat_lazy(done)
     }
 }
@@ -1085,12 +1101,13 @@ impl ByRegion {
 /// The shards' metrics put together: their tables of systems, cities, families and overclaims
 /// one after the other, their control sums added up, and what the region tables need of their
 /// risks. The tables that have rows per system, family, control or risk are set aside in a
-/// folder, when given one, until the end.
+/// folder, when given one, until the end, each region's apart, and are made a few whole
+/// regions at a time.
 pub(crate) struct Combined {
-    m_system: Parts,
+    m_system: ByRegion,
     m_city: Vec<DataFrame>,
-    m_family: Parts,
-    m_city_overclaim: Parts,
+    m_family: ByRegion,
+    m_city_overclaim: ByRegion,
     control_sums: Vec<DataFrame>,
     /// `region, period, days_to_remediate, closed_in_period, on_time, open_age_days` of the
     /// risks that count for remediation (open, or closed in the period).
@@ -1101,21 +1118,21 @@ impl Combined {
     /// Shards to be put together, their larger tables set aside in `folder` if given.
     pub(crate) fn new(folder: Option<&Path>) -> Combined {
         Combined {
-            m_system: Parts::new("m_system", folder),
+            m_system: ByRegion::new("m_system", folder),
             m_city: Vec::new(),
-            m_family: Parts::new("m_family", folder),
-            m_city_overclaim: Parts::new("m_city_overclaim", folder),
+            m_family: ByRegion::new("m_family", folder),
+            m_city_overclaim: ByRegion::new("m_city_overclaim", folder),
             control_sums: Vec::new(),
-            remediation: ByRegion::new(folder),
+            remediation: ByRegion::new("remediation", folder),
         }
     }
 
     /// Takes a shard's metrics; hands back its `fact_risk_period` rows.
     pub(crate) fn add(&mut self, shard: ShardMetrics) -> Result<DataFrame> {
-        self.m_system.push(shard.m_system)?;
+        self.m_system.push(&shard.m_system)?;
         self.m_city.push(shard.m_city);
-        self.m_family.push(shard.m_family)?;
-        self.m_city_overclaim.push(shard.m_city_overclaim)?;
+        self.m_family.push(&shard.m_family)?;
+        self.m_city_overclaim.push(&shard.m_city_overclaim)?;
         self.control_sums.push(shard.control_sums);
         self.remediation.push(
             &shard
@@ -1138,9 +1155,16 @@ impl Combined {
 
     /// The metric tables of the whole run, `fact_risk_period` left to the caller.
     pub(crate) fn finish(self, controls: &DataFrame) -> Result<Metrics> {
-        let mut made = std::collections::BTreeMap::new();
+        let mut made = std::collections::BTreeMap::<&str, DataFrame>::new();
         self.finish_each(controls, |name, table| {
-            made.insert(name, table);
+            match made.get_mut(name) {
+                Some(all) => {
+                    all.vstack_mut_owned(table)?;
+                }
+                None => {
+                    made.insert(name, table);
+                }
+            }
             Ok(())
         })?;
         let mut take = |name: &str| made.remove(name).unwrap_or_default();
@@ -1155,8 +1179,11 @@ impl Combined {
         })
     }
 
-    /// The metric tables of the whole run, handed to `each` one at a time (each let go before
-    /// the next is made), `fact_risk_period` left to the caller.
+    /// The metric tables of the whole run, handed to `each` in order, `fact_risk_period` left
+    /// to the caller. The tables of systems, families and overclaims come a few whole regions
+    /// at a time (the same table's batches one after the other, in its row order: region and
+    /// city first), so that none is ever whole in memory; each batch is let go before the next
+    /// is made.
     pub(crate) fn finish_each(
         self,
         controls: &DataFrame,
@@ -1170,25 +1197,26 @@ impl Combined {
                 )
                 .collect()?)
         };
-        // The order `trends` leaves each shard's rows in, now across shards.
-        each(
-            "m_system_period",
-            sorted(self.m_system.take()?, &["system", "period_index"])?,
-        )?;
-        each(
-            "m_family_period",
-            sorted(
-                self.m_family.take()?,
+        let tables = [
+            (
+                "m_system_period",
+                self.m_system,
+                &["region", "city", "system", "period_index"][..],
+            ),
+            (
+                "m_family_period",
+                self.m_family,
                 &["region", "city", "family", "period_index"],
-            )?,
-        )?;
-        each(
-            "m_city_overclaim_period",
-            sorted(
-                self.m_city_overclaim.take()?,
+            ),
+            (
+                "m_city_overclaim_period",
+                self.m_city_overclaim,
                 &["region", "city", "period_index", "ctl"],
-            )?,
-        )?;
+            ),
+        ];
+        for (name, rows, by) in tables {
+            rows.each_batch(REGION_BATCH_BYTES, |frames| each(name, sorted(frames, by)?))?;
+        }
         let m_control = concat_lazy(self.control_sums)?
             .group_by_stable([col("period_index"), col("ctl")])
             .agg([
@@ -1301,4 +1329,101 @@ fn region_table(m_city: &DataFrame, region_risk: LazyFrame) -> Result<DataFrame>
         ],
     )?
     .collect()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(region: &str, cities: &[&str]) -> DataFrame {
+        df!(
+            "region" => vec![region; cities.len()],
+            "city" => cities,
+        )
+        .unwrap()
+    }
+
+    /// The batches `each_batch` hands on, as (region, city) pairs.
+    fn batches(by: ByRegion, bytes: usize) -> Vec<Vec<(String, String)>> {
+        let mut out = Vec::new();
+        by.each_batch(bytes, |frames| {
+            let all = concat_lazy(frames)?.collect()?;
+            let (region, city) = (all.column("region")?.str()?, all.column("city")?.str()?);
+            out.push(
+                region
+                    .iter()
+                    .zip(city.iter())
+                    .map(|(r, c)| (r.unwrap().to_owned(), c.unwrap().to_owned()))
+                    .collect(),
+            );
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(r, c)| (r.to_string(), c.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn rows_come_back_whole_regions_at_a_time_in_region_order() {
+        let spill = tempfile::tempdir().unwrap();
+        for folder in [None, Some(spill.path())] {
+            let shards = [
+                concat_lazy(vec![rows("b", &["b1"]), rows("a", &["a2", "a1"])])
+                    .unwrap()
+                    .collect()
+                    .unwrap(),
+                concat_lazy(vec![rows("a", &["a3"]), rows("c", &["c1", "c2"])])
+                    .unwrap()
+                    .collect()
+                    .unwrap(),
+            ];
+            let fill = || {
+                let mut by = ByRegion::new("t", folder);
+                for shard in &shards {
+                    by.push(shard).unwrap();
+                }
+                by
+            };
+            // Each region its own batch when a byte is enough; its rows in shard order.
+            assert_eq!(
+                batches(fill(), 1),
+                vec![
+                    pairs(&[("a", "a2"), ("a", "a1"), ("a", "a3")]),
+                    pairs(&[("b", "b1")]),
+                    pairs(&[("c", "c1"), ("c", "c2")]),
+                ]
+            );
+            // Every region in one batch under a large budget.
+            assert_eq!(
+                batches(fill(), usize::MAX),
+                vec![pairs(&[
+                    ("a", "a2"),
+                    ("a", "a1"),
+                    ("a", "a3"),
+                    ("b", "b1"),
+                    ("c", "c1"),
+                    ("c", "c2"),
+                ])]
+            );
+        }
+        // The spilled parts are read once and removed.
+        assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
+        // A table without rows is handed on once, with its columns.
+        let mut by = ByRegion::new("t", Some(spill.path()));
+        by.push(&rows("a", &[])).unwrap();
+        let mut handed = Vec::new();
+        by.each_batch(1, |frames| {
+            handed.push(concat_lazy(frames)?.collect()?);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(handed.len(), 1);
+        assert_eq!(handed[0].height(), 0);
+        assert_eq!(handed[0].get_column_names(), ["region", "city"]);
+    }
 }

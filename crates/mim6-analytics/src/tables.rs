@@ -606,6 +606,9 @@ fn sync_file(path: &Path) -> Result<()> {
         .map_err(io(path))
 }
 
+/// The rows written per table, and the files written.
+pub(crate) type Closed = (Vec<(String, usize)>, Vec<PathBuf>);
+
 /// Fact tables written as their batches come: each CSV file appended to, each Parquet file
 /// (per table and partition) given a row group per batch, so that no fact table is ever
 /// whole in memory. At most [`OPEN_PARTITIONS`] Parquet files of a table are open at once:
@@ -723,9 +726,19 @@ impl FactSink {
     /// thread of its own, whose waits for the disk hold up no other work); a table that never
     /// had a row is written empty, from `empty`. Returns the rows written per table.
     pub(crate) fn finish(
-        mut self,
+        self,
         empty: Vec<(&'static str, DataFrame)>,
     ) -> Result<Vec<(String, usize)>> {
+        let (rows, written) = self.close(empty)?;
+        for path in &written {
+            sync_file(path)?;
+        }
+        Ok(rows)
+    }
+
+    /// Closes every file, not synced; a table that never had a row is written empty, from
+    /// `empty`. Returns the rows written per table and the files.
+    pub(crate) fn close(mut self, empty: Vec<(&'static str, DataFrame)>) -> Result<Closed> {
         let mut written = Vec::new();
         for (name, table) in empty {
             let files = self.tables.entry(name).or_default();
@@ -746,10 +759,7 @@ impl FactSink {
             }
             rows.push((name.to_owned(), files.rows));
         }
-        for path in &written {
-            sync_file(path)?;
-        }
-        Ok(rows)
+        Ok((rows, written))
     }
 }
 
