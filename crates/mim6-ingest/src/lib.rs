@@ -309,27 +309,21 @@ pub fn ingest_into(
     progress: &(dyn Fn(usize, usize, u64) + Sync),
 ) -> Result<Summary, Error> {
     let (files, misses) = discover_noting_misses(&options.inputs)?;
-    let announced = announce_all(&files, options.batch)?;
+    let announced = link::Announced::new(&files, announce_all(&files, options.batch)?);
     let is_result = |i: &usize| {
         matches!(
-            announced[*i],
+            announced.of(*i),
             Some("assessment-results" | "plan-of-action-and-milestones")
         )
     };
     let (results, plans): (Vec<usize>, Vec<usize>) = (0..files.len()).partition(is_result);
-    let mut linker = link::Linker::new(
-        &options.path_pattern,
-        files
-            .iter()
-            .zip(&announced)
-            .filter_map(|((path, _), model)| Some((path.clone(), (*model)?)))
-            .collect(),
-        options.scratch.as_deref(),
-    )
-    .map_err(|source| Error::Scratch {
-        path: options.scratch.clone().unwrap_or_default(),
-        source,
-    })?;
+    let mut linker =
+        link::Linker::new(&options.path_pattern, announced, options.scratch.as_deref()).map_err(
+            |source| Error::Scratch {
+                path: options.scratch.clone().unwrap_or_default(),
+                source,
+            },
+        )?;
     let mut summary = Summary {
         files: files.len(),
         ..Summary::default()

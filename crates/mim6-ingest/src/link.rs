@@ -285,15 +285,47 @@ impl ControlNames {
     }
 }
 
+/// What each file found announced in its first bytes (its root key), if anything, looked up
+/// by path among the files (sorted by path, as found): the paths are not held twice.
+#[derive(Debug)]
+pub(crate) struct Announced<'f> {
+    files: &'f [(PathBuf, PathBuf)],
+    models: Vec<Option<&'static str>>,
+}
+
+impl<'f> Announced<'f> {
+    /// `models[i]` is what `files[i]` announced.
+    pub(crate) fn new(files: &'f [(PathBuf, PathBuf)], models: Vec<Option<&'static str>>) -> Self {
+        debug_assert_eq!(files.len(), models.len());
+        debug_assert!(files.is_sorted_by(|a, b| a.0 < b.0));
+        Announced { files, models }
+    }
+
+    /// What the `i`th file announced.
+    pub(crate) fn of(&self, i: usize) -> Option<&'static str> {
+        self.models[i]
+    }
+
+    /// What the file at `path` announced; `None` if it announced nothing or is not among the
+    /// files.
+    pub(crate) fn get(&self, path: &Path) -> Option<&'static str> {
+        let i = self
+            .files
+            .binary_search_by(|(found, _)| found.as_path().cmp(path))
+            .ok()?;
+        self.models[i]
+    }
+}
+
 /// Links documents as they come: system security plans first (each accepted or rejected on
 /// its own), then assessment plans, then results and POA&Ms, each through what it imports.
 /// Only the plans' links are kept; the rows of each document go out with it.
 #[derive(Debug)]
-pub(crate) struct Linker {
+pub(crate) struct Linker<'f> {
     pattern: String,
     /// The model each discovered file announced in its first bytes, for telling what an
     /// import points at.
-    announced: FxHashMap<PathBuf, &'static str>,
+    announced: Announced<'f>,
     /// The fates of the system security plans and assessment plans, with their model.
     plans: FxHashMap<PathBuf, (&'static str, Fate)>,
     systems: Vec<System>,
@@ -308,14 +340,14 @@ pub(crate) struct Linker {
     pub(crate) failed: Option<(PathBuf, std::io::Error)>,
 }
 
-impl Linker {
+impl<'f> Linker<'f> {
     /// A linker of documents whose first bytes announced `announced`; the systems'
     /// implementation tables are kept in an unnamed file in `scratch` if given, else in memory.
     pub(crate) fn new(
         pattern: &str,
-        announced: FxHashMap<PathBuf, &'static str>,
+        announced: Announced<'f>,
         scratch: Option<&Path>,
-    ) -> std::io::Result<Linker> {
+    ) -> std::io::Result<Linker<'f>> {
         Ok(Linker {
             pattern: pattern.to_owned(),
             announced,
@@ -333,7 +365,7 @@ impl Linker {
 
     /// The model `path` announced in its first bytes, if any.
     pub(crate) fn announced(&self, path: &Path) -> Option<&'static str> {
-        self.announced.get(path).copied()
+        self.announced.get(path)
     }
 
     fn reject(&mut self, entry: &Entry, location: &str, reason: String) {
@@ -376,9 +408,11 @@ impl Linker {
             Some(found) => Some(*found),
             None => {
                 if let Some(model) = self.announced.get(&path)
-                    && *model != expected
+                    && model != expected
                 {
-                    return Err(format!("{href} is a {model}, not an {expected}"));
+                    return Err(format!(
+                        "{href} points at an OSCAL {model}, not an OSCAL {expected}"
+                    ));
                 }
                 let stem = path.file_stem().map(|s| s.to_os_string());
                 let parent = path.parent().map(Path::to_owned);
@@ -401,9 +435,9 @@ impl Linker {
             }
         };
         match found {
-            Some((model, _)) if model != expected => {
-                Err(format!("{href} is a {model}, not an {expected}"))
-            }
+            Some((model, _)) if model != expected => Err(format!(
+                "{href} points at an OSCAL {model}, not an OSCAL {expected}"
+            )),
             Some((_, Fate::System(system))) => Ok(system),
             Some((_, Fate::Rejected)) => Err(format!("{href}: {} was rejected", path.display())),
             None => Err(format!("{href}: no such document among the inputs")),

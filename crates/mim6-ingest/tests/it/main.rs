@@ -366,6 +366,13 @@ fn hostile_hrefs_never_leave_the_input_folder() {
             "#11111111-2222-4333-8444-000000000000",
             "leads outside the input folder",
         ),
+        // Inside the folder, but another POA&M (told by its first bytes), not a plan.
+        (
+            "other-model",
+            "localhost.json",
+            "localhost.json points at an OSCAL plan-of-action-and-milestones, \
+             not an OSCAL system-security-plan",
+        ),
     ];
     for (i, (name, href, _)) in cases.iter().enumerate() {
         let poam = serde_json::json!({"plan-of-action-and-milestones": {
