@@ -378,14 +378,17 @@ impl Collector {
                     // batch at a time (a table, or a few whole regions of one): each is let go
                     // before the next is made. Only their rows are counted from here on.
                     let tables = combined.and_then(|combined| {
-                        let mut sink = tables::FactSink::new(dir, formats);
-                        let mut empty = Vec::new();
+                        let mut files = Vec::new();
+                        let mut rows: Vec<(String, usize)> = Vec::new();
                         let mut write = |name: &'static str, table: DataFrame| -> Result<()> {
                             let table = tables::drop_internal(&table)?;
-                            if !empty.iter().any(|(n, _)| *n == name) {
-                                empty.push((name, table.clear()));
+                            let first = !rows.iter().any(|(n, _)| n == name);
+                            files.extend(tables::write_part(dir, name, &table, formats, first)?);
+                            match rows.iter_mut().find(|(n, _)| n == name) {
+                                Some((_, count)) => *count += table.height(),
+                                None => rows.push((name.to_owned(), table.height())),
                             }
-                            sink.write(vec![(name, table)])
+                            Ok(())
                         };
                         for (name, table) in dims {
                             write(name, table)?;
@@ -398,7 +401,6 @@ impl Collector {
                                 }
                             }
                         }
-                        let (rows, files) = sink.close(empty)?;
                         tables::sync(&files)?;
                         Ok(Tables {
                             tables: Vec::new(),

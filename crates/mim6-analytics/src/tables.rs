@@ -553,15 +553,37 @@ pub(crate) fn write_table(
     table: &DataFrame,
     formats: Formats,
 ) -> Result<Vec<PathBuf>> {
+    write_part(dir, name, table, formats, true)
+}
+
+/// Writes a table into `dir` (a staging folder) a batch at a time, each batch whole Parquet
+/// partitions (no partition's rows in two batches): the first batch begins the CSV file, the
+/// next ones are appended to it, and each batch's partitions are written whole. Returns the
+/// files begun, not yet synced to disk (see [`sync`]). A partition whose file a batch before
+/// wrote is an error, not written over.
+pub(crate) fn write_part(
+    dir: &Path,
+    name: &str,
+    table: &DataFrame,
+    formats: Formats,
+    first: bool,
+) -> Result<Vec<PathBuf>> {
     let mut table = table.clone();
     let mut written = Vec::new();
     if formats.csv {
         let path = dir.join(format!("{name}.csv"));
-        let mut file = std::fs::File::create(&path).map_err(io(&path))?;
-        write_csv(&mut table, true, &mut file)?;
-        written.push(path);
+        let mut file = if first {
+            std::fs::File::create(&path)
+        } else {
+            std::fs::OpenOptions::new().append(true).open(&path)
+        }
+        .map_err(io(&path))?;
+        write_csv(&mut table, first, &mut file)?;
+        if first {
+            written.push(path);
+        }
     }
-    if formats.parquet {
+    if formats.parquet && (first || table.height() > 0) {
         // A file per region and period, each costing a few milliseconds however small it is:
         // written side by side, on polars' own threads. (Polars writes each file on those
         // threads: from the threads of another pool, each write would wait there while its
@@ -575,7 +597,7 @@ pub(crate) fn write_table(
                     let path = parquet_path(dir, name, &partition);
                     let folder = path.parent().unwrap_or(dir);
                     std::fs::create_dir_all(folder).map_err(io(folder))?;
-                    let file = std::fs::File::create(&path).map_err(io(&path))?;
+                    let file = std::fs::File::create_new(&path).map_err(io(&path))?;
                     // Buffered: the writer writes the file's metadata in many small pieces.
                     let mut file = std::io::BufWriter::new(file);
                     ParquetWriter::new(&mut file).finish(&mut part)?;
@@ -605,9 +627,6 @@ fn sync_file(path: &Path) -> Result<()> {
         .and_then(|file| file.sync_all())
         .map_err(io(path))
 }
-
-/// The rows written per table, and the files written.
-pub(crate) type Closed = (Vec<(String, usize)>, Vec<PathBuf>);
 
 /// Fact tables written as their batches come: each CSV file appended to, each Parquet file
 /// (per table and partition) given a row group per batch, so that no fact table is ever
@@ -726,19 +745,9 @@ impl FactSink {
     /// thread of its own, whose waits for the disk hold up no other work); a table that never
     /// had a row is written empty, from `empty`. Returns the rows written per table.
     pub(crate) fn finish(
-        self,
+        mut self,
         empty: Vec<(&'static str, DataFrame)>,
     ) -> Result<Vec<(String, usize)>> {
-        let (rows, written) = self.close(empty)?;
-        for path in &written {
-            sync_file(path)?;
-        }
-        Ok(rows)
-    }
-
-    /// Closes every file, not synced; a table that never had a row is written empty, from
-    /// `empty`. Returns the rows written per table and the files.
-    pub(crate) fn close(mut self, empty: Vec<(&'static str, DataFrame)>) -> Result<Closed> {
         let mut written = Vec::new();
         for (name, table) in empty {
             let files = self.tables.entry(name).or_default();
@@ -759,7 +768,10 @@ impl FactSink {
             }
             rows.push((name.to_owned(), files.rows));
         }
-        Ok((rows, written))
+        for path in &written {
+            sync_file(path)?;
+        }
+        Ok(rows)
     }
 }
 
