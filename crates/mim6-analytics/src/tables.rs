@@ -930,6 +930,42 @@ mod tests {
         .unwrap()
     }
 
+    #[test]
+    fn a_table_written_in_batches_is_the_table_written_whole() {
+        let both = Formats {
+            parquet: true,
+            csv: true,
+        };
+        let (whole, batched) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let all = table(&["r-1", "r-1", "r-2"]);
+        write_table(whole.path(), "t", &all, both).unwrap();
+        let (first, next) = (all.slice(0, 2), all.slice(2, 1));
+        let mut begun = write_part(batched.path(), "t", &first, both, true).unwrap();
+        begun.extend(write_part(batched.path(), "t", &next, both, false).unwrap());
+        assert_eq!(
+            begun.len(),
+            3,
+            "the CSV file once and each partition: {begun:?}"
+        );
+        for file in [
+            "t.csv",
+            "t/region=r-1/data.parquet",
+            "t/region=r-2/data.parquet",
+        ] {
+            assert_eq!(
+                std::fs::read(whole.path().join(file)).unwrap(),
+                std::fs::read(batched.path().join(file)).unwrap(),
+                "{file}"
+            );
+        }
+        // A partition a batch before wrote is not written over.
+        let again = write_part(batched.path(), "t", &first, both, false).unwrap_err();
+        assert!(
+            again.to_string().contains("region=r-1/data.parquet"),
+            "{again}"
+        );
+    }
+
     fn parts(table: &DataFrame) -> Vec<(String, Vec<u32>)> {
         let mut parts: Vec<_> = partitions(table)
             .unwrap()
