@@ -382,9 +382,10 @@ impl Collector {
                         let mut rows: Vec<(String, usize)> = Vec::new();
                         let mut write = |name: &'static str, table: DataFrame| -> Result<()> {
                             let table = tables::drop_internal(&table)?;
-                            let first = !rows.iter().any(|(n, _)| n == name);
+                            let begun = rows.iter_mut().find(|(n, _)| n == name);
+                            let first = begun.is_none();
                             files.extend(tables::write_part(dir, name, &table, formats, first)?);
-                            match rows.iter_mut().find(|(n, _)| n == name) {
+                            match begun {
                                 Some((_, count)) => *count += table.height(),
                                 None => rows.push((name.to_owned(), table.height())),
                             }
