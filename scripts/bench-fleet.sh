@@ -28,6 +28,8 @@ cold() {
 }
 peak() { awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2/1024}' "$1"; }
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1"; }
+# The faster round of a scan, in MB/s (its lines end "…, 603.0 MB/s").
+scan_mbs() { awk -F', ' '{split($NF, v, " "); if (v[1] + 0 > best + 0) best = v[1]} END {print best}' "$1"; }
 
 if [ "${REUSE:-0}" = 1 ] && [ -d "$fleet" ]; then
     echo "synth: reusing $fleet"
@@ -60,11 +62,11 @@ for threads in 1 2; do
         taskset -c "0-$((threads - 1))" \
         "$mim6" run "$out.toml" 2> "$out.run$threads.txt" || { cat "$out.run$threads.txt"; exit 1; }
     cp "$out/run.json" "$out.run$threads.json"
-    python3 - "$out.run$threads.json" "$threads" "$(wall "$out.run$threads.txt")" "$(peak "$out.run$threads.txt")" "$out.scan$threads.txt" <<'PY'
+    python3 - "$out.run$threads.json" "$threads" "$(wall "$out.run$threads.txt")" "$(peak "$out.run$threads.txt")" "$(scan_mbs "$out.scan$threads.txt")" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
 t = run["timings-seconds"]
-scan = max(float(line.split(", ")[-1].split()[0]) for line in open(sys.argv[5]))
+scan = float(sys.argv[5])
 mbs = run["ingest-mb-per-second"]
 print(f"run, {sys.argv[2]} thread(s): wall {sys.argv[3]}, peak RSS {sys.argv[4]}, "
       f"{run['documents']['accepted']} documents, {run['documents']['bytes'] / 1e6:.0f} MB, "
@@ -84,9 +86,6 @@ PY
 # What this machine gives work that is all parallel and reads the same files: the bare scan's
 # own speedup from 1 to 2 threads (its faster round of each). It says so only when both scans
 # read from the same place: with COLD=1, or a fleet small enough to stay in the page cache.
-python3 - "$out.scan1.txt" "$out.scan2.txt" <<'PY'
-import sys
-one, two = (max(float(line.split(", ")[-1].split()[0]) for line in open(f)) for f in sys.argv[1:])
-print(f"bare scan, 1 -> 2 threads: {one:.0f} -> {two:.0f} MB/s, {two / one:.2f}x")
-PY
+awk -v one="$(scan_mbs "$out.scan1.txt")" -v two="$(scan_mbs "$out.scan2.txt")" 'BEGIN {
+    printf "bare scan, 1 -> 2 threads: %.0f -> %.0f MB/s, %.2fx\n", one, two, two / one }'
 [ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json"
