@@ -429,9 +429,9 @@ impl Collector {
 /// `risk_periods` in shard order. As many shards as polars has threads are computed side by
 /// side on polars' own threads, where the parallel parts of their queries share those threads
 /// (from threads of another pool they would queue on polars' threads while the waiting threads
-/// spun). The next shard's inputs are read (its spilled rows too) and framed on a thread of
-/// their own while shards are computed, so that at most one shard more than there are threads
-/// is in memory.
+/// spun). The next window of shards' inputs is read (their spilled rows too) and framed on a
+/// thread of its own while a window is computed, so that at most twice as many shards as there
+/// are threads are in memory.
 fn compute_metrics(
     packed: &input::Packed,
     settings: &Settings,
@@ -442,8 +442,12 @@ fn compute_metrics(
         return Ok(None);
     }
     std::thread::scope(|scope| {
-        // A rendezvous: a shard's inputs wait until the metrics take them.
-        let (send, receive) = std::sync::mpsc::sync_channel::<input::Inputs>(0);
+        // The next window of shards is read while a window is computed: `width - 1` wait
+        // here, the last in `send`.
+        let width = polars_core::runtime::THREAD_POOL
+            .current_num_threads()
+            .max(1);
+        let (send, receive) = std::sync::mpsc::sync_channel::<input::Inputs>(width - 1);
         let reader = scope.spawn(move || {
             for k in 0..packed.shard_count() {
                 if send.send(packed.take_shard(k)?).is_err() {
@@ -462,7 +466,9 @@ fn compute_metrics(
 
 /// The metrics of the shards `shards` brings, taken in order (see [`compute_metrics`]).
 /// A window of shards is computed at a time: the shards of a fleet have the same number of
-/// cities but the last, so the threads end a window together.
+/// cities but the last, so the threads end a window together. Each shard is made ready to be
+/// put together (its tables split and set aside, its `fact_risk_period` rows named) on the
+/// thread that computed it; this thread only adds them up, in shard order.
 fn metrics_of(
     shards: std::sync::mpsc::Receiver<input::Inputs>,
     packed: &input::Packed,
@@ -472,27 +478,32 @@ fn metrics_of(
     let mut combined = metrics::Combined::new(packed.spill_folder());
     let pool = &polars_core::runtime::THREAD_POOL;
     let width = pool.current_num_threads().max(1);
-    let mut shards = shards.into_iter();
+    let mut shards = shards.into_iter().enumerate();
     loop {
-        let window: Vec<input::Inputs> = shards.by_ref().take(width).collect();
+        let window: Vec<(usize, input::Inputs)> = shards.by_ref().take(width).collect();
         if window.is_empty() {
             break;
         }
-        let computed: Vec<Result<metrics::ShardMetrics>> = pool.install(|| {
+        let ready: Vec<Result<metrics::ReadyShard>> = pool.install(|| {
             window
                 .par_iter()
                 .with_max_len(1)
-                .map(|inputs| metrics::compute_shard(inputs, settings))
+                .map(|(k, inputs)| {
+                    let mut shard =
+                        combined.ready(metrics::compute_shard(inputs, settings)?, *k)?;
+                    let rows = &mut shard.fact_risk_period;
+                    input::decode(rows, "risk", &inputs.names.risks)?;
+                    input::decode(rows, "title", &inputs.names.titles)?;
+                    input::decode(rows, "doc", &inputs.names.documents)?;
+                    *rows = tables::drop_internal(rows)?;
+                    Ok(shard)
+                })
                 .collect()
         });
-        // The names of each shard's numbers, its frames let go.
-        let names: Vec<input::Names> = window.into_iter().map(|inputs| inputs.names).collect();
-        for (shard, names) in computed.into_iter().zip(names) {
-            let mut rows = combined.add(shard?)?;
-            input::decode(&mut rows, "risk", &names.risks)?;
-            input::decode(&mut rows, "title", &names.titles)?;
-            input::decode(&mut rows, "doc", &names.documents)?;
-            risk_periods(tables::drop_internal(&rows)?)?;
+        // The window's frames let go before the next window is taken.
+        drop(window);
+        for shard in ready {
+            risk_periods(combined.add(shard?))?;
         }
     }
     Ok(combined)

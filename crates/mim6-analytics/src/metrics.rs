@@ -966,54 +966,39 @@ fn concat_lazy(frames: Vec<DataFrame>) -> Result<LazyFrame> {
     )?)
 }
 
-/// The shards' frames of one table, in shard order: held, or written to a folder as they come
-/// and read back at the end, so that what the shards add up to is not in memory while shards
-/// are computed.
-struct Parts {
-    name: String,
-    folder: Option<PathBuf>,
-    held: Vec<DataFrame>,
-    files: Vec<PathBuf>,
+/// A part of a table's rows, held or set aside in a file until it is taken back.
+enum Part {
+    Held(DataFrame),
+    File(PathBuf),
 }
 
-impl Parts {
-    fn new(name: impl Into<String>, folder: Option<&Path>) -> Parts {
-        Parts {
-            name: name.into(),
-            folder: folder.map(Path::to_owned),
-            held: Vec::new(),
-            files: Vec::new(),
+impl Part {
+    /// The rows; a file is read once and removed.
+    fn take(self) -> Result<DataFrame> {
+        match self {
+            Part::Held(frame) => Ok(frame),
+            Part::File(path) => read_spilled(&path),
         }
-    }
-
-    fn push(&mut self, mut frame: DataFrame) -> Result<()> {
-        let Some(folder) = &self.folder else {
-            self.held.push(frame);
-            return Ok(());
-        };
-        let path = folder.join(format!("{}-{}.parquet", self.name, self.files.len()));
-        spill_frame(&path, &mut frame)?;
-        self.files.push(path);
-        Ok(())
-    }
-
-    /// The frames, in the order pushed; each file is read once and removed.
-    fn take(self) -> Result<Vec<DataFrame>> {
-        let mut frames = self.held;
-        for path in self.files {
-            frames.push(read_spilled(&path)?);
-        }
-        Ok(frames)
     }
 }
 
-/// A table of the shards' rows, each region's apart (as [`Parts`] of its own), so that the
-/// rows are taken back a few whole regions at a time, in region order, never the fleet's.
+/// A shard's rows of one [`ByRegion`] table, split by region (each region's part set aside
+/// when the table has a folder): made on the shard's own thread, added in shard order.
+pub(crate) struct RegionParts {
+    /// The columns, without rows.
+    empty: DataFrame,
+    parts: Vec<(String, Part)>,
+}
+
+/// A table of the shards' rows, each region's apart (in files, when given a folder, so that
+/// what the shards add up to is not in memory while shards are computed), so that the rows
+/// are taken back a few whole regions at a time, in region order, never the fleet's.
 struct ByRegion {
     name: &'static str,
     folder: Option<PathBuf>,
-    regions: std::collections::BTreeMap<String, Parts>,
-    /// The columns, without rows, of the first frame pushed.
+    /// Each region's parts, in shard order.
+    regions: std::collections::BTreeMap<String, Vec<Part>>,
+    /// The columns, without rows, of the first shard's rows.
     empty: Option<DataFrame>,
 }
 
@@ -1030,29 +1015,48 @@ impl ByRegion {
         }
     }
 
-    /// Adds a shard's rows.
-    fn push(&mut self, frame: &DataFrame) -> Result<()> {
+    /// Splits shard `shard`'s rows by region, writing each region's part to a file of its
+    /// own when the table has a folder; the shard's number keeps its files apart from every
+    /// other shard's, so that shards are split side by side.
+    fn split(&self, frame: &DataFrame, shard: usize) -> Result<RegionParts> {
+        let mut parts = Vec::new();
+        if frame.height() > 0 {
+            for (i, mut part) in frame
+                .partition_by_stable(["region"], true)?
+                .into_iter()
+                .enumerate()
+            {
+                let region = part
+                    .column("region")?
+                    .str()?
+                    .get(0)
+                    .unwrap_or_default()
+                    .to_owned();
+                let part = match &self.folder {
+                    None => Part::Held(part),
+                    Some(folder) => {
+                        let path = folder.join(format!("{}-{shard}-{i}.parquet", self.name));
+                        spill_frame(&path, &mut part)?;
+                        Part::File(path)
+                    }
+                };
+                parts.push((region, part));
+            }
+        }
+        Ok(RegionParts {
+            empty: frame.clear(),
+            parts,
+        })
+    }
+
+    /// Adds a shard's rows, split by [`ByRegion::split`]; shards are added in order.
+    fn add(&mut self, split: RegionParts) {
         if self.empty.is_none() {
-            self.empty = Some(frame.clear());
+            self.empty = Some(split.empty);
         }
-        if frame.height() == 0 {
-            return Ok(());
+        for (region, part) in split.parts {
+            self.regions.entry(region).or_default().push(part);
         }
-        for part in frame.partition_by_stable(["region"], true)? {
-            let region = part
-                .column("region")?
-                .str()?
-                .get(0)
-                .unwrap_or_default()
-                .to_owned();
-            let next = self.regions.len();
-            let (name, folder) = (self.name, self.folder.as_deref());
-            self.regions
-                .entry(region)
-                .or_insert_with(|| Parts::new(format!("{name}-{next}"), folder))
-                .push(part)?;
-        }
-        Ok(())
     }
 
     /// Hands the rows to `each` whole regions at a time (about [`REGION_BATCH_BYTES`]), in
@@ -1067,9 +1071,11 @@ impl ByRegion {
         let mut bytes = 0;
         let mut handed = false;
         for (_, parts) in self.regions {
-            let frames = parts.take()?;
-            bytes += frames.iter().map(DataFrame::estimated_size).sum::<usize>();
-            batch.extend(frames);
+            for part in parts {
+                let frame = part.take()?;
+                bytes += frame.estimated_size();
+                batch.push(frame);
+            }
             if bytes >= batch_bytes {
                 each(std::mem::take(&mut batch))?;
                 (bytes, handed) = (0, true);
@@ -1114,6 +1120,18 @@ pub(crate) struct Combined {
     remediation: ByRegion,
 }
 
+/// A shard's metrics made ready to be put together (see [`Combined::ready`]).
+pub(crate) struct ReadyShard {
+    m_system: RegionParts,
+    m_city: DataFrame,
+    m_family: RegionParts,
+    m_city_overclaim: RegionParts,
+    control_sums: DataFrame,
+    remediation: RegionParts,
+    /// Sorted by period, system and risk.
+    pub(crate) fact_risk_period: DataFrame,
+}
+
 impl Combined {
     /// Shards to be put together, their larger tables set aside in `folder` if given.
     pub(crate) fn new(folder: Option<&Path>) -> Combined {
@@ -1127,30 +1145,45 @@ impl Combined {
         }
     }
 
-    /// Takes a shard's metrics; hands back its `fact_risk_period` rows.
-    pub(crate) fn add(&mut self, shard: ShardMetrics) -> Result<DataFrame> {
-        self.m_system.push(&shard.m_system)?;
+    /// Makes shard `shard`'s metrics ready to be added: its tables with rows per system,
+    /// family, overclaim or risk split by region and set aside. Shards are made ready side by
+    /// side, on their own threads, and added one by one.
+    pub(crate) fn ready(&self, shard: ShardMetrics, k: usize) -> Result<ReadyShard> {
+        let remediation = shard
+            .fact_risk_period
+            .clone()
+            .lazy()
+            .filter(col("open").or(col("closed_in_period")))
+            .select([
+                col("region"),
+                col("period"),
+                col("days_to_remediate"),
+                col("closed_in_period"),
+                col("on_time"),
+                col("open_age_days"),
+            ])
+            .collect()?;
+        Ok(ReadyShard {
+            m_system: self.m_system.split(&shard.m_system, k)?,
+            m_city: shard.m_city,
+            m_family: self.m_family.split(&shard.m_family, k)?,
+            m_city_overclaim: self.m_city_overclaim.split(&shard.m_city_overclaim, k)?,
+            control_sums: shard.control_sums,
+            remediation: self.remediation.split(&remediation, k)?,
+            fact_risk_period: shard.fact_risk_period,
+        })
+    }
+
+    /// Takes a shard made ready by [`Combined::ready`], in shard order; hands back its
+    /// `fact_risk_period` rows.
+    pub(crate) fn add(&mut self, shard: ReadyShard) -> DataFrame {
+        self.m_system.add(shard.m_system);
         self.m_city.push(shard.m_city);
-        self.m_family.push(&shard.m_family)?;
-        self.m_city_overclaim.push(&shard.m_city_overclaim)?;
+        self.m_family.add(shard.m_family);
+        self.m_city_overclaim.add(shard.m_city_overclaim);
         self.control_sums.push(shard.control_sums);
-        self.remediation.push(
-            &shard
-                .fact_risk_period
-                .clone()
-                .lazy()
-                .filter(col("open").or(col("closed_in_period")))
-                .select([
-                    col("region"),
-                    col("period"),
-                    col("days_to_remediate"),
-                    col("closed_in_period"),
-                    col("on_time"),
-                    col("open_age_days"),
-                ])
-                .collect()?,
-        )?;
-        Ok(shard.fact_risk_period)
+        self.remediation.add(shard.remediation);
+        shard.fact_risk_period
     }
 
     /// The metric tables of the whole run, `fact_risk_period` left to the caller.
@@ -1384,8 +1417,13 @@ mod tests {
             ];
             let fill = || {
                 let mut by = ByRegion::new("t", folder);
-                for shard in &shards {
-                    by.push(shard).unwrap();
+                // Split in reverse, added in order: the shards' files are apart.
+                let split: Vec<RegionParts> = (0..shards.len())
+                    .rev()
+                    .map(|k| by.split(&shards[k], k).unwrap())
+                    .collect();
+                for shard in split.into_iter().rev() {
+                    by.add(shard);
                 }
                 by
             };
@@ -1415,7 +1453,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
         // A table without rows is handed on once, with its columns.
         let mut by = ByRegion::new("t", Some(spill.path()));
-        by.push(&rows("a", &[])).unwrap();
+        by.add(by.split(&rows("a", &[]), 0).unwrap());
         let mut handed = Vec::new();
         by.each_batch(1, |frames| {
             handed.push(concat_lazy(frames)?.collect()?);
