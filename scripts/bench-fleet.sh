@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process figures of a large fleet: generation (documents/s, MB/s, peak RSS) and `mim6 run`
 # on it with 1 and 2 threads (wall time, ingest MB/s and its ratio to a bare JSON scan of the same
-# files with as many threads just before, the faster of two rounds; peak RSS; the speedup from 1
-# to 2 threads, of the whole run and of each phase, beside the bare scan's own).
+# files with as many threads just before, the faster of two rounds; peak RSS; what was read from
+# disk rather than the page cache; the speedup from 1 to 2 threads, of the whole run and of each
+# phase, beside the bare scan's own).
 #
 #   CITIES=1000 scripts/bench-fleet.sh      # 1,000 cities × 10 systems × 4 periods (~25 GB)
 #
@@ -28,6 +29,8 @@ cold() {
 }
 peak() { awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2/1024}' "$1"; }
 wall() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1"; }
+# What a process read from disk (its block inputs, 512 bytes each), not from the page cache.
+disk() { awk -F': ' '/File system inputs/ {printf "%.1f GB", $2 * 512 / 1e9}' "$1"; }
 # The faster round of a scan, in MB/s (its lines end "…, 603.0 MB/s").
 scan_mbs() { awk -F', ' '{split($NF, v, " "); if (v[1] + 0 > best + 0) best = v[1]} END {print best}' "$1"; }
 
@@ -55,14 +58,16 @@ for threads in 1 2; do
     # The scan's yardstick is its faster of two rounds.
     for round in 1 2; do
         cold
-        RAYON_NUM_THREADS=$threads taskset -c "0-$((threads - 1))" "$scan" "$fleet"
+        RAYON_NUM_THREADS=$threads /usr/bin/time -v -o "$out.scan$threads.$round.txt" \
+            taskset -c "0-$((threads - 1))" "$scan" "$fleet"
     done > "$out.scan$threads.txt"
     cold
     RAYON_NUM_THREADS=$threads POLARS_MAX_THREADS=$threads /usr/bin/time -v \
         taskset -c "0-$((threads - 1))" \
         "$mim6" run "$out.toml" 2> "$out.run$threads.txt" || { cat "$out.run$threads.txt"; exit 1; }
     cp "$out/run.json" "$out.run$threads.json"
-    python3 - "$out.run$threads.json" "$threads" "$(wall "$out.run$threads.txt")" "$(peak "$out.run$threads.txt")" "$(scan_mbs "$out.scan$threads.txt")" <<'PY'
+    echo "bare scan, $threads thread(s), read from disk: $(disk "$out.scan$threads.1.txt") and $(disk "$out.scan$threads.2.txt") in its two rounds"
+    python3 - "$out.run$threads.json" "$threads" "$(wall "$out.run$threads.txt")" "$(peak "$out.run$threads.txt")" "$(scan_mbs "$out.scan$threads.txt")" "$(disk "$out.run$threads.txt")" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))
 t = run["timings-seconds"]
@@ -71,7 +76,8 @@ mbs = run["ingest-mb-per-second"]
 print(f"run, {sys.argv[2]} thread(s): wall {sys.argv[3]}, peak RSS {sys.argv[4]}, "
       f"{run['documents']['accepted']} documents, {run['documents']['bytes'] / 1e6:.0f} MB, "
       f"ingest {t['ingest']:.1f} s ({mbs:.0f} MB/s; bare scan {scan:.0f} MB/s, "
-      f"{100 * mbs / scan:.0f} % of it), metrics {t['metrics']:.1f} s, report {t['report']:.1f} s")
+      f"{100 * mbs / scan:.0f} % of it), metrics {t['metrics']:.1f} s, report {t['report']:.1f} s, "
+      f"read from disk {sys.argv[6]}")
 PY
 done
 python3 - "$out.run1.json" "$out.run2.json" <<'PY'
@@ -88,4 +94,4 @@ PY
 # read from the same place: with COLD=1, or a fleet small enough to stay in the page cache.
 awk -v one="$(scan_mbs "$out.scan1.txt")" -v two="$(scan_mbs "$out.scan2.txt")" 'BEGIN {
     printf "bare scan, 1 -> 2 threads: %.0f -> %.0f MB/s, %.2fx\n", one, two, two / one }'
-[ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json"
+[ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json" "$out".scan?.?.txt
