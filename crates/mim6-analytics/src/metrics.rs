@@ -1145,7 +1145,7 @@ impl Combined {
         }
     }
 
-    /// Makes shard `shard`'s metrics ready to be added: its tables with rows per system,
+    /// Makes shard `k`'s metrics ready to be added: its tables with rows per system,
     /// family, overclaim or risk split by region and set aside. Shards are made ready side by
     /// side, on their own threads, and added one by one.
     pub(crate) fn ready(&self, shard: ShardMetrics, k: usize) -> Result<ReadyShard> {
