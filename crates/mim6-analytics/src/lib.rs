@@ -457,7 +457,7 @@ fn compute_metrics(
             }
             Ok::<_, Error>(())
         });
-        let metrics = metrics_of(receive, packed, settings, risk_periods);
+        let metrics = metrics_of(receive, width, packed, settings, risk_periods);
         // The reader's error first: the metrics end short of shards when the reader stops.
         joined(reader)?;
         metrics.map(Some)
@@ -465,19 +465,20 @@ fn compute_metrics(
 }
 
 /// The metrics of the shards `shards` brings, taken in order (see [`compute_metrics`]).
-/// A window of shards is computed at a time: the shards of a fleet have the same number of
-/// cities but the last, so the threads end a window together. Each shard is made ready to be
-/// put together (its tables split and set aside, its `fact_risk_period` rows named) on the
-/// thread that computed it; this thread only adds them up, in shard order.
+/// A window of `width` shards (as many as polars has threads) is computed at a time: the
+/// shards of a fleet have the same number of cities but the last, so the threads end a window
+/// together. Each shard is made ready to be put together (its tables split and set aside, its
+/// `fact_risk_period` rows named) on the thread that computed it; this thread only adds them
+/// up, in shard order.
 fn metrics_of(
     shards: std::sync::mpsc::Receiver<input::Inputs>,
+    width: usize,
     packed: &input::Packed,
     settings: &Settings,
     mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<metrics::Combined> {
     let mut combined = metrics::Combined::new(packed.spill_folder());
     let pool = &polars_core::runtime::THREAD_POOL;
-    let width = pool.current_num_threads().max(1);
     let mut shards = shards.into_iter().enumerate();
     loop {
         let window: Vec<(usize, input::Inputs)> = shards.by_ref().take(width).collect();
