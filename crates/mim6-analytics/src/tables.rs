@@ -647,15 +647,21 @@ const OPEN_PARTITIONS: usize = 64;
 #[derive(Default)]
 struct TableFiles {
     csv: Option<std::fs::File>,
+    parquet: ParquetFiles,
+    rows: usize,
+}
+
+/// The Parquet files of one fact table, a file per partition open at a time.
+#[derive(Default)]
+struct ParquetFiles {
     /// Partition folder → its open file.
-    parquet: std::collections::BTreeMap<PathBuf, OpenParquet>,
+    open: std::collections::BTreeMap<PathBuf, OpenParquet>,
     /// Partition folder → files begun in it.
     begun: std::collections::BTreeMap<PathBuf, usize>,
-    /// The Parquet files closed so far.
+    /// The files closed so far.
     closed: Vec<PathBuf>,
-    /// Appends so far, to tell which open file was used longest ago.
+    /// Partitions appended to so far, to tell which open file was used longest ago.
     appends: u64,
-    rows: usize,
 }
 
 /// A Parquet file being written, a row group per batch.
@@ -705,7 +711,7 @@ impl FactSink {
     pub(crate) fn write(&mut self, frames: Vec<(&'static str, DataFrame)>) -> Result<()> {
         for (name, table) in frames {
             let files = self.tables.entry(name).or_default();
-            files.append(&self.dir, self.formats, name, table)?;
+            files.append(&self.dir, self.formats, name, &table)?;
         }
         Ok(())
     }
@@ -736,7 +742,7 @@ impl FactSink {
             work.into_par_iter().try_for_each(|(name, files, rows)| {
                 let table = rows.frame(packer)?;
                 drop(rows);
-                files.append(dir, formats, name, table)
+                files.append(dir, formats, name, &table)
             })
         })
     }
@@ -762,8 +768,8 @@ impl FactSink {
             if files.csv.is_some() {
                 written.push(self.dir.join(format!("{name}.csv")));
             }
-            written.extend(files.closed);
-            for (_, open) in files.parquet {
+            written.extend(files.parquet.closed);
+            for (_, open) in files.parquet.open {
                 written.push(open.close()?);
             }
             rows.push((name.to_owned(), files.rows));
@@ -803,36 +809,70 @@ impl std::io::Write for SharedFile {
 }
 
 impl TableFiles {
-    /// Appends `table`'s rows to the files of table `name` under `dir`.
+    /// Appends `table`'s rows to the files of table `name` under `dir`: the CSV file beside
+    /// the Parquet files, on polars' threads.
     fn append(
         &mut self,
         dir: &Path,
         formats: Formats,
         name: &str,
-        mut table: DataFrame,
+        table: &DataFrame,
     ) -> Result<()> {
         self.rows += table.height();
-        if formats.csv && (self.csv.is_none() || table.height() > 0) {
-            let first = self.csv.is_none();
-            if first {
-                let path = dir.join(format!("{name}.csv"));
-                self.csv = Some(std::fs::File::create(&path).map_err(io(&path))?);
-            }
-            let file = self.csv.as_mut().expect("opened above");
-            write_csv(&mut table, first, file)?;
-        }
-        if formats.parquet && table.height() > 0 {
-            for (partition, part) in partitions(&table)? {
+        let (csv, parquet) = (&mut self.csv, &mut self.parquet);
+        let (csv_written, parquet_written) = polars_core::runtime::THREAD_POOL.install(|| {
+            rayon::join(
+                || -> Result<()> {
+                    if !formats.csv || (csv.is_some() && table.height() == 0) {
+                        return Ok(());
+                    }
+                    let first = csv.is_none();
+                    if first {
+                        let path = dir.join(format!("{name}.csv"));
+                        *csv = Some(std::fs::File::create(&path).map_err(io(&path))?);
+                    }
+                    let file = csv.as_mut().expect("opened above");
+                    write_csv(&mut table.clone(), first, file)
+                },
+                || -> Result<()> {
+                    if !formats.parquet || table.height() == 0 {
+                        return Ok(());
+                    }
+                    parquet.append(dir, name, table)
+                },
+            )
+        });
+        csv_written?;
+        parquet_written
+    }
+}
+
+impl ParquetFiles {
+    /// Appends `table`'s rows to the files of its partitions, a row group to each, the
+    /// partitions side by side. The files are opened (and the ones used longest ago closed)
+    /// in partition order, at most [`OPEN_PARTITIONS`] partitions at a time, so that none
+    /// of those about to be written to is closed.
+    fn append(&mut self, dir: &Path, name: &str, table: &DataFrame) -> Result<()> {
+        let parts = partitions(table)?;
+        for chunk in parts.chunks(OPEN_PARTITIONS) {
+            let mut folders = std::collections::BTreeMap::new();
+            for (partition, part) in chunk {
                 self.appends += 1;
-                let path = parquet_path(dir, name, &partition);
+                let path = parquet_path(dir, name, partition);
                 let folder = path.parent().unwrap_or(dir).to_owned();
-                if !self.parquet.contains_key(&folder) {
-                    self.open(folder.clone(), &part)?;
+                if !self.open.contains_key(&folder) {
+                    self.open(folder.clone(), part)?;
                 }
-                let open = self.parquet.get_mut(&folder).expect("opened above");
-                open.used = self.appends;
-                open.writer.write_batch(&part)?;
+                self.open.get_mut(&folder).expect("opened above").used = self.appends;
+                folders.insert(folder, part);
             }
+            let work: Vec<(&mut OpenParquet, &DataFrame)> = self
+                .open
+                .iter_mut()
+                .filter_map(|(folder, open)| Some((open, *folders.get(folder)?)))
+                .collect();
+            work.into_par_iter()
+                .try_for_each(|(open, part)| Ok::<_, Error>(open.writer.write_batch(part)?))?;
         }
         Ok(())
     }
@@ -840,14 +880,14 @@ impl TableFiles {
     /// Opens the next file of the partition `folder`, for rows like `part`'s, closing the file
     /// used longest ago if as many as can be are open.
     fn open(&mut self, folder: PathBuf, part: &DataFrame) -> Result<()> {
-        if self.parquet.len() >= OPEN_PARTITIONS
+        if self.open.len() >= OPEN_PARTITIONS
             && let Some(oldest) = self
-                .parquet
+                .open
                 .iter()
                 .min_by_key(|(_, open)| open.used)
                 .map(|(folder, _)| folder.clone())
         {
-            let open = self.parquet.remove(&oldest).expect("found above");
+            let open = self.open.remove(&oldest).expect("found above");
             self.closed.push(open.close()?);
         }
         let begun = self.begun.entry(folder.clone()).or_default();
@@ -862,7 +902,7 @@ impl TableFiles {
             std::io::BufWriter::new(file),
         )));
         let writer = ParquetWriter::new(file.clone()).batched(part.schema())?;
-        self.parquet.insert(
+        self.open.insert(
             folder,
             OpenParquet {
                 path,
