@@ -310,9 +310,15 @@ impl Collector {
     pub fn finish(self, settings: &Settings) -> Result<Tables> {
         // Empty fact tables, for the ones no batch had a row of (they still get a schema).
         let empty = tables::fact_frames(mim6_ingest::Facts::default(), &self.packer)?;
+        let started = std::time::Instant::now();
         let systems = self.packer.systems.clone();
         let packed = self.packer.finish(&self.baseline)?;
         let dims = tables::dim_tables(&systems, &packed, settings)?;
+        tracing::debug!(
+            shards = packed.shard_count(),
+            seconds = started.elapsed().as_secs_f64(),
+            "facts packed"
+        );
         match self.output {
             Output::Memory(mut kept) => {
                 let mut risk_periods: Option<DataFrame> = None;
@@ -394,6 +400,7 @@ impl Collector {
                         for (name, table) in dims {
                             write(name, table)?;
                         }
+                        let started = std::time::Instant::now();
                         match combined {
                             Some(combined) => combined.finish_each(&packed.controls, &mut write)?,
                             None => {
@@ -402,17 +409,31 @@ impl Collector {
                                 }
                             }
                         }
+                        tracing::debug!(
+                            seconds = started.elapsed().as_secs_f64(),
+                            "metric tables written"
+                        );
+                        let started = std::time::Instant::now();
                         tables::sync(&files)?;
+                        tracing::debug!(
+                            seconds = started.elapsed().as_secs_f64(),
+                            "metric tables synced"
+                        );
                         Ok(Tables {
                             tables: Vec::new(),
                             rows,
                         })
                     });
                     drop(packed);
+                    let started = std::time::Instant::now();
                     // The writer's own error first: a send fails only once the writer stopped.
                     let mut written = joined(risks)?;
                     let tables = tables?;
                     written.extend(joined(facts)?);
+                    tracing::debug!(
+                        waited = started.elapsed().as_secs_f64(),
+                        "fact tables closed"
+                    );
                     Ok::<_, Error>((tables, written))
                 })?;
                 staged.commit()?;
@@ -426,88 +447,80 @@ impl Collector {
 
 /// The metrics of every shard put together (`None` when there is no period to measure), to
 /// be finished into the run's metric tables; each shard's `fact_risk_period` rows, decoded, go to
-/// `risk_periods` in shard order. As many shards as polars has threads are computed side by
-/// side on polars' own threads, where the parallel parts of their queries share those threads
-/// (from threads of another pool they would queue on polars' threads while the waiting threads
-/// spun). The next window of shards' inputs is read (their spilled rows too) and framed on a
-/// thread of its own while a window is computed, so that at most twice as many shards as there
-/// are threads are in memory.
+/// `risk_periods` in shard order.
+///
+/// A window of as many shards as polars has threads is computed at a time, side by side on
+/// polars' own threads, where the parallel parts of their queries share those threads (from
+/// threads of another pool they would queue on polars' threads while the waiting threads
+/// spun). Each shard is made ready to be put together (its tables split and set aside, its
+/// `fact_risk_period` rows named) on the thread that computed it, which then lets its inputs
+/// go and reads the inputs of the shard it computes in the next window (its spilled rows too):
+/// reading is work for polars' threads as well, and a thread of its own would have it wait
+/// behind the window. At most a window's inputs and the next's are in memory; this thread only
+/// adds the shards up, in shard order.
 fn compute_metrics(
     packed: &input::Packed,
     settings: &Settings,
-    risk_periods: impl FnMut(DataFrame) -> Result<()>,
+    mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
 ) -> Result<Option<metrics::Combined>> {
     if settings.periods.is_empty() {
         // Nothing dated to measure: empty metric tables.
         return Ok(None);
     }
-    std::thread::scope(|scope| {
-        // The next window of shards is read while a window is computed: `width - 1` wait
-        // here, the last in `send`.
-        let width = polars_core::runtime::THREAD_POOL
-            .current_num_threads()
-            .max(1);
-        let (send, receive) = std::sync::mpsc::sync_channel::<input::Inputs>(width - 1);
-        let reader = scope.spawn(move || {
-            for k in 0..packed.shard_count() {
-                if send.send(packed.take_shard(k)?).is_err() {
-                    // The metrics stopped on an error of their own.
-                    break;
-                }
-            }
-            Ok::<_, Error>(())
-        });
-        let metrics = metrics_of(receive, width, packed, settings, risk_periods);
-        // The reader's error first: the metrics end short of shards when the reader stops.
-        joined(reader)?;
-        metrics.map(Some)
-    })
-}
-
-/// The metrics of the shards `shards` brings, taken in order (see [`compute_metrics`]).
-/// A window of `width` shards (as many as polars has threads) is computed at a time: the
-/// shards of a fleet have the same number of cities but the last, so the threads end a window
-/// together. Each shard is made ready to be put together (its tables split and set aside, its
-/// `fact_risk_period` rows named) on the thread that computed it; this thread only adds them
-/// up, in shard order.
-fn metrics_of(
-    shards: std::sync::mpsc::Receiver<input::Inputs>,
-    width: usize,
-    packed: &input::Packed,
-    settings: &Settings,
-    mut risk_periods: impl FnMut(DataFrame) -> Result<()>,
-) -> Result<metrics::Combined> {
-    let mut combined = metrics::Combined::new(packed.spill_folder());
     let pool = &polars_core::runtime::THREAD_POOL;
-    let mut shards = shards.into_iter().enumerate();
-    loop {
-        let window: Vec<(usize, input::Inputs)> = shards.by_ref().take(width).collect();
-        if window.is_empty() {
-            break;
-        }
-        let ready: Vec<Result<metrics::ReadyShard>> = pool.install(|| {
+    let width = pool.current_num_threads().max(1);
+    let count = packed.shard_count();
+    let mut combined = metrics::Combined::new(packed.spill_folder());
+    let started = std::time::Instant::now();
+    let mut window: Vec<(usize, input::Inputs)> = pool.install(|| {
+        (0..width.min(count))
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|k| Ok((k, packed.take_shard(k)?)))
+            .collect::<Result<_>>()
+    })?;
+    while !window.is_empty() {
+        let done: Vec<Result<_>> = pool.install(|| {
             window
-                .par_iter()
+                .into_par_iter()
                 .with_max_len(1)
                 .map(|(k, inputs)| {
-                    let mut shard =
-                        combined.ready(metrics::compute_shard(inputs, settings)?, *k)?;
+                    let begun = std::time::Instant::now();
+                    let computed = metrics::compute_shard(&inputs, settings)?;
+                    let computing = begun.elapsed();
+                    let mut shard = combined.ready(computed, k)?;
                     let rows = &mut shard.fact_risk_period;
                     input::decode(rows, "risk", &inputs.names.risks)?;
                     input::decode(rows, "title", &inputs.names.titles)?;
                     input::decode(rows, "doc", &inputs.names.documents)?;
                     *rows = tables::drop_internal(rows)?;
-                    Ok(shard)
+                    drop(inputs);
+                    let made = begun.elapsed();
+                    let next = k + width;
+                    let next = match next < count {
+                        true => Some((next, packed.take_shard(next)?)),
+                        false => None,
+                    };
+                    tracing::debug!(
+                        shard = k,
+                        computing = computing.as_secs_f64(),
+                        ready = (made - computing).as_secs_f64(),
+                        reading_next = (begun.elapsed() - made).as_secs_f64(),
+                        "shard computed"
+                    );
+                    Ok((shard, next))
                 })
                 .collect()
         });
-        // The window's frames let go before the next window is taken.
-        drop(window);
-        for shard in ready {
-            risk_periods(combined.add(shard?))?;
+        window = Vec::with_capacity(width);
+        for shard in done {
+            let (shard, next) = shard?;
+            risk_periods(combined.add(shard))?;
+            window.extend(next);
         }
     }
-    Ok(combined)
+    tracing::debug!(seconds = started.elapsed().as_secs_f64(), "shards computed");
+    Ok(Some(combined))
 }
 
 /// What a scoped thread returned; its panic goes on.
