@@ -454,9 +454,9 @@ impl Collector {
 /// threads of another pool they would queue on polars' threads while the waiting threads
 /// spun). Each shard is made ready to be put together (its tables split and set aside, its
 /// `fact_risk_period` rows named) on the thread that computed it, which then lets its inputs
-/// go and reads the inputs of the shard it computes in the next window (its spilled rows too):
-/// reading is work for polars' threads as well, and a thread of its own would have it wait
-/// behind the window. At most a window's inputs and the next's are in memory; this thread only
+/// go and reads the inputs of the shard in its place in the next window (its spilled rows
+/// too): reading is work for polars' threads as well, and a thread of its own would have it
+/// wait behind the window. At most a window's inputs and the next's are in memory; this thread only
 /// adds the shards up, in shard order.
 fn compute_metrics(
     packed: &input::Packed,
