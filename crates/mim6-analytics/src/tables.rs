@@ -1088,6 +1088,54 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_of_more_partitions_than_stay_open_is_written_whole() {
+        // The partitions of a batch are written side by side, at most as many at a time as
+        // files stay open: the second batch's partitions find every file of the first closed.
+        let dir = tempfile::tempdir().unwrap();
+        let formats = Formats {
+            parquet: true,
+            csv: true,
+        };
+        let mut sink = FactSink::new(dir.path(), formats);
+        let regions: Vec<String> = (0..OPEN_PARTITIONS + 2)
+            .map(|k| format!("r-{k:03}"))
+            .collect();
+        let rows: Vec<&str> = regions
+            .iter()
+            .flat_map(|r| [r.as_str(), r.as_str()])
+            .collect();
+        for _ in 0..2 {
+            sink.write(vec![("fact_x", table(&rows))]).unwrap();
+        }
+        let written = sink.finish(Vec::new()).unwrap();
+        assert_eq!(written, [("fact_x".to_owned(), rows.len() * 2)]);
+        let csv = std::fs::read_to_string(dir.path().join("fact_x.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 1 + rows.len() * 2);
+        for (k, region) in regions.iter().enumerate() {
+            let folder = dir.path().join("fact_x").join(format!("region={region}"));
+            let mut names: Vec<String> = std::fs::read_dir(&folder)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names, ["data-1.parquet", "data.parquet"], "{region}");
+            // Each file holds its batch's two rows of the region, in order.
+            for name in names {
+                let file = std::fs::File::open(folder.join(name)).unwrap();
+                let part = ParquetReader::new(file).finish().unwrap();
+                let got: Vec<u32> = part
+                    .column("row")
+                    .unwrap()
+                    .u32()
+                    .unwrap()
+                    .into_no_null_iter()
+                    .collect();
+                assert_eq!(got, [2 * k as u32, 2 * k as u32 + 1], "{region}");
+            }
+        }
+    }
+
+    #[test]
     fn partitions_keep_the_order_of_their_rows_whether_together_or_apart() {
         let expected =
             |a: Vec<u32>, b: Vec<u32>| vec![("r-1".to_owned(), a), ("r-2".to_owned(), b)];
