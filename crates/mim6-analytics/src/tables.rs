@@ -1058,13 +1058,10 @@ mod tests {
         let rows = sink.finish(Vec::new()).unwrap();
         assert_eq!(rows, [("fact_x".to_owned(), batches.len() * 2)]);
         let files = |region: &str| -> Vec<String> {
-            let mut names: Vec<String> =
-                std::fs::read_dir(dir.path().join("fact_x").join(format!("region={region}")))
-                    .unwrap()
-                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                    .collect();
-            names.sort();
-            names
+            region_files(dir.path(), "fact_x", region)
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
         };
         // The first region's file was closed to open the 65th: its last batch has a file of its
         // own; the last region's file was still open and has both its batches.
@@ -1072,19 +1069,29 @@ mod tests {
         assert_eq!(files(&regions[1]), ["data.parquet"]);
         assert_eq!(files(&regions[OPEN_PARTITIONS + 1]), ["data.parquet"]);
         // Every row is in one of the files, each file whole.
-        let mut read = 0;
-        for region in &regions {
-            for name in files(region) {
-                let path = dir
-                    .path()
-                    .join("fact_x")
-                    .join(format!("region={region}"))
-                    .join(name);
-                let file = std::fs::File::open(path).unwrap();
-                read += ParquetReader::new(file).finish().unwrap().height();
-            }
-        }
+        let read: usize = regions
+            .iter()
+            .flat_map(|region| region_files(dir.path(), "fact_x", region))
+            .map(|(_, part)| part.height())
+            .sum();
         assert_eq!(read, batches.len() * 2);
+    }
+
+    /// The Parquet files of `region` in table `name` under `dir`, by file name, each read.
+    fn region_files(dir: &Path, name: &str, region: &str) -> Vec<(String, DataFrame)> {
+        let folder = dir.join(name).join(format!("region={region}"));
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+            .into_iter()
+            .map(|n| {
+                let file = std::fs::File::open(folder.join(&n)).unwrap();
+                (n, ParquetReader::new(file).finish().unwrap())
+            })
+            .collect()
     }
 
     #[test]
@@ -1112,17 +1119,11 @@ mod tests {
         let csv = std::fs::read_to_string(dir.path().join("fact_x.csv")).unwrap();
         assert_eq!(csv.lines().count(), 1 + rows.len() * 2);
         for (k, region) in regions.iter().enumerate() {
-            let folder = dir.path().join("fact_x").join(format!("region={region}"));
-            let mut names: Vec<String> = std::fs::read_dir(&folder)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            names.sort();
+            let files = region_files(dir.path(), "fact_x", region);
+            let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
             assert_eq!(names, ["data-1.parquet", "data.parquet"], "{region}");
             // Each file holds its batch's two rows of the region, in order.
-            for name in names {
-                let file = std::fs::File::open(folder.join(name)).unwrap();
-                let part = ParquetReader::new(file).finish().unwrap();
+            for (_, part) in &files {
                 let got: Vec<u32> = part
                     .column("row")
                     .unwrap()
