@@ -73,13 +73,22 @@ const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 
-/// Whether any byte of `chunk` is `"`, `\` or a control character (below 0x20).
-fn special(chunk: u64) -> bool {
+/// The bytes of `chunk` (read little-endian: its first byte lowest) that are `"`, `\\` or a
+/// control character (below 0x20), as the high bit of each. Bytes above the first such byte
+/// may be marked wrongly (a borrow carries into them), the first never: its position is
+/// `trailing_zeros / 8`.
+fn special(chunk: u64) -> u64 {
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let quote = zero(chunk ^ (ONES * u64::from(b'"')));
     let backslash = zero(chunk ^ (ONES * u64::from(b'\\')));
     let control = chunk.wrapping_sub(ONES * 0x20) & !chunk & HIGHS;
-    quote | backslash | control != 0
+    quote | backslash | control
+}
+
+/// Eight bytes from `pos`, the first lowest, if there are eight.
+fn eight(bytes: &[u8], pos: usize) -> Option<u64> {
+    let chunk = bytes.get(pos..pos + 8)?;
+    Some(u64::from_le_bytes(chunk.try_into().expect("eight bytes")))
 }
 
 struct Reader<'a> {
@@ -94,9 +103,7 @@ impl<'a> Reader<'a> {
         let mut pos = self.pos;
         loop {
             // Indentation: runs of spaces, eight at a time.
-            if let Some(chunk) = bytes.get(pos..pos + 8)
-                && u64::from_ne_bytes(chunk.try_into().expect("eight bytes")) == SPACES
-            {
+            if eight(bytes, pos) == Some(SPACES) {
                 pos += 8;
                 continue;
             }
@@ -132,12 +139,14 @@ impl<'a> Reader<'a> {
         let mut pos = start;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time, then byte by byte through the eight that end the string.
-            if let Some(chunk) = bytes.get(pos..pos + 8)
-                && !special(u64::from_ne_bytes(chunk.try_into().expect("eight bytes")))
-            {
-                pos += 8;
-                continue;
+            // Eight bytes at a time, up to the first quote, backslash or control byte.
+            if let Some(chunk) = eight(bytes, pos) {
+                let found = special(chunk);
+                if found == 0 {
+                    pos += 8;
+                    continue;
+                }
+                pos += (found.trailing_zeros() / 8) as usize;
             }
             match bytes.get(pos) {
                 Some(b'"') => break,
@@ -444,10 +453,35 @@ mod tests {
                     let mut bytes = [filler; 8];
                     bytes[i] = b;
                     assert_eq!(
-                        special(u64::from_le_bytes(bytes)),
+                        special(u64::from_le_bytes(bytes)) != 0,
                         is_special(b),
                         "{bytes:?}"
                     );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_special_byte_of_eight_is_found_whatever_follows_it() {
+        let is_special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        // Bytes that borrow or carry in the arithmetic, and ordinary ones.
+        let samples = [
+            0x00, 0x01, 0x1f, 0x20, 0x21, b'"', b'#', b'\\', b'a', 0x7f, 0x80, 0xff,
+        ];
+        for first in 0..8 {
+            for &a in &samples {
+                for &b in &samples {
+                    for &c in &samples {
+                        let mut bytes = [b'a'; 8];
+                        bytes[first] = a;
+                        bytes[(first + 1) % 8] = b;
+                        bytes[(first + 3) % 8] = c;
+                        let found = special(u64::from_le_bytes(bytes));
+                        let expected = bytes.iter().position(|&x| is_special(x));
+                        let got = (found != 0).then(|| (found.trailing_zeros() / 8) as usize);
+                        assert_eq!(got, expected, "{bytes:?}");
+                    }
                 }
             }
         }
