@@ -209,15 +209,15 @@ impl Tables {
 }
 
 impl Implementations {
-    fn new(pairs: Vec<(String, Arc<str>)>, names: &mut ControlNames) -> Implementations {
+    fn new(pairs: Vec<(Uuid, Arc<str>)>, names: &mut ControlNames) -> Implementations {
         let mut out = Implementations::default();
         let mut numbered = Vec::with_capacity(pairs.len());
         for (uuid, control) in pairs {
             let control = names.id(&control);
-            match uuid_number(&uuid) {
-                Some(number) => numbered.push((number, control)),
-                None => {
-                    out.other.insert(uuid.into_boxed_str(), control);
+            match uuid {
+                Uuid::Number(number) => numbered.push((number, control)),
+                Uuid::Text(text) => {
+                    out.other.insert(text, control);
                 }
             }
         }
@@ -230,14 +230,31 @@ impl Implementations {
         out
     }
 
-    fn get(&self, uuid: &str) -> Option<u32> {
-        match uuid_number(uuid) {
-            Some(number) => self
+    fn get(&self, uuid: &Uuid) -> Option<u32> {
+        match uuid {
+            Uuid::Number(number) => self
                 .uuids
-                .binary_search(&number)
+                .binary_search(number)
                 .ok()
                 .map(|i| self.controls[i]),
-            None => self.other.get(uuid).copied(),
+            Uuid::Text(text) => self.other.get(text).copied(),
+        }
+    }
+}
+
+/// An implementation uuid as linking looks it up, made where the document is read: a uuid in
+/// lowercase canonical form (`8-4-4-4-12` hex digits) as a number, any other as its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Uuid {
+    Number(u128),
+    Text(Box<str>),
+}
+
+impl Uuid {
+    pub(crate) fn of(text: &str) -> Uuid {
+        match uuid_number(text) {
+            Some(number) => Uuid::Number(number),
+            None => Uuid::Text(text.into()),
         }
     }
 }
@@ -612,7 +629,7 @@ impl<'f> Linker<'f> {
             }
         };
         let control_names = &self.control_names.names;
-        let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<String>)>| {
+        let mut attach_risks = |risks: Vec<(crate::RiskRow, Vec<Uuid>)>| {
             for (mut row, mitigating) in risks {
                 row.system = Arc::clone(&system);
                 row.document = Arc::clone(&document);
@@ -726,25 +743,29 @@ mod tests {
         let mut names = ControlNames::default();
         let pairs = vec![
             (
-                "6f3c1e2a-0000-4000-8000-00000000000b".to_owned(),
+                Uuid::of("6f3c1e2a-0000-4000-8000-00000000000b"),
                 Arc::from("ac-2"),
             ),
             (
-                "6f3c1e2a-0000-4000-8000-00000000000a".to_owned(),
+                Uuid::of("6f3c1e2a-0000-4000-8000-00000000000a"),
                 Arc::from("ac-1"),
             ),
             (
-                "6f3c1e2a-0000-4000-8000-00000000000a".to_owned(),
+                Uuid::of("6f3c1e2a-0000-4000-8000-00000000000a"),
                 Arc::from("ac-9"),
             ),
             (
-                "6F3C1E2A-0000-4000-8000-00000000000C".to_owned(),
+                Uuid::of("6F3C1E2A-0000-4000-8000-00000000000C"),
                 Arc::from("ir-4"),
             ),
-            ("not-a-uuid".to_owned(), Arc::from("ir-5")),
+            (Uuid::of("not-a-uuid"), Arc::from("ir-5")),
         ];
         let found = Implementations::new(pairs, &mut names);
-        let control = |uuid: &str| found.get(uuid).map(|id| &*names.names[id as usize]);
+        let control = |uuid: &str| {
+            found
+                .get(&Uuid::of(uuid))
+                .map(|id| &*names.names[id as usize])
+        };
         assert_eq!(
             control("6f3c1e2a-0000-4000-8000-00000000000a"),
             Some("ac-9"),

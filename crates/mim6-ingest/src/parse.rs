@@ -10,6 +10,7 @@ use rustc_hash::FxHashSet;
 use serde::Deserialize;
 
 use crate::facts::{FindingRow, ImplementationRow, ObservationRow, PoamItemRow, RiskRow};
+use crate::link::Uuid;
 use crate::project::{self, Prop, Root};
 use crate::risk;
 
@@ -47,7 +48,7 @@ pub(crate) enum Parsed {
         impact: [Option<u8>; 3],
         implementations: Vec<ImplementationRow>,
         /// Uuids of requirements, statements and by-components, with their control.
-        implementation_controls: Vec<(String, Arc<str>)>,
+        implementation_controls: Vec<(Uuid, Arc<str>)>,
     },
     Ap {
         import: String,
@@ -58,13 +59,13 @@ pub(crate) enum Parsed {
         resources: Vec<Resource>,
         findings: Vec<FindingRow>,
         observations: Vec<ObservationRow>,
-        risks: Vec<(RiskRow, Vec<String>)>,
+        risks: Vec<(RiskRow, Vec<Uuid>)>,
     },
     Poam {
         import: Option<String>,
         system_id: Option<String>,
         resources: Vec<Resource>,
-        risks: Vec<(RiskRow, Vec<String>)>,
+        risks: Vec<(RiskRow, Vec<Uuid>)>,
         items: Vec<PoamItemRow>,
     },
 }
@@ -388,7 +389,7 @@ fn build_ssp<'r>(
     {
         let control: Arc<str> = Arc::from(requirement.control_id.to_ascii_lowercase());
         checker.uuid(&requirement.uuid, || format!("{base}/{r}/uuid"))?;
-        implementation_controls.push((requirement.uuid.to_string(), Arc::clone(&control)));
+        implementation_controls.push((Uuid::of(&requirement.uuid), Arc::clone(&control)));
         let origination = requirement
             .props
             .iter()
@@ -422,19 +423,19 @@ fn build_ssp<'r>(
         }
         for (b, by) in requirement.by_components.iter().enumerate() {
             checker.uuid(&by.uuid, || format!("{base}/{r}/by-components/{b}/uuid"))?;
-            implementation_controls.push((by.uuid.to_string(), Arc::clone(&control)));
+            implementation_controls.push((Uuid::of(&by.uuid), Arc::clone(&control)));
             row(None, Some(by));
         }
         for (s, statement) in requirement.statements.iter().enumerate() {
             checker.uuid(&statement.uuid, || {
                 format!("{base}/{r}/statements/{s}/uuid")
             })?;
-            implementation_controls.push((statement.uuid.to_string(), Arc::clone(&control)));
+            implementation_controls.push((Uuid::of(&statement.uuid), Arc::clone(&control)));
             for (b, by) in statement.by_components.iter().enumerate() {
                 checker.uuid(&by.uuid, || {
                     format!("{base}/{r}/statements/{s}/by-components/{b}/uuid")
                 })?;
-                implementation_controls.push((by.uuid.to_string(), Arc::clone(&control)));
+                implementation_controls.push((Uuid::of(&by.uuid), Arc::clone(&control)));
                 row(Some(&statement.statement_id), Some(by));
             }
         }
@@ -701,7 +702,7 @@ fn build_risk(
     at: &dyn Fn() -> String,
     (date, source): (Timestamp, &'static str),
     shared: &mut Shared,
-) -> Result<(RiskRow, Vec<String>), Rejection> {
+) -> Result<(RiskRow, Vec<Uuid>), Rejection> {
     let deadline = match &item.deadline {
         Some(text) => Some(checker.time(text, || format!("{}/deadline", at()))?),
         None => None,
@@ -749,7 +750,7 @@ fn build_risk(
     let mitigating = item
         .mitigating_factors
         .iter()
-        .filter_map(|m| m.implementation_uuid.as_deref().map(str::to_owned))
+        .filter_map(|m| m.implementation_uuid.as_deref().map(Uuid::of))
         .collect();
     Ok((row, mitigating))
 }
