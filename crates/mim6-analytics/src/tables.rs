@@ -187,6 +187,13 @@ fn places<'a, R>(
     (regions, cities)
 }
 
+/// A Parquet writer as every table is written with: zstd at level 1, which on the fleets'
+/// fact tables writes files no larger than zstd's default level 3, in less time.
+fn parquet_writer<W: Write>(file: W) -> ParquetWriter<W> {
+    let level = polars_parquet::write::ZstdLevel::try_new(1).expect("1 is a zstd level");
+    ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(Some(level)))
+}
+
 fn frame(columns: Vec<Column>) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(columns)?)
 }
@@ -600,7 +607,7 @@ pub(crate) fn write_part(
                     let file = std::fs::File::create_new(&path).map_err(io(&path))?;
                     // Buffered: the writer writes the file's metadata in many small pieces.
                     let mut file = std::io::BufWriter::new(file);
-                    ParquetWriter::new(&mut file).finish(&mut part)?;
+                    parquet_writer(&mut file).finish(&mut part)?;
                     file.flush().map_err(io(&path))?;
                     Ok(path)
                 })
@@ -901,7 +908,7 @@ impl ParquetFiles {
         let file = SharedFile(std::sync::Arc::new(std::sync::Mutex::new(
             std::io::BufWriter::new(file),
         )));
-        let writer = ParquetWriter::new(file.clone()).batched(part.schema())?;
+        let writer = parquet_writer(file.clone()).batched(part.schema())?;
         self.open.insert(
             folder,
             OpenParquet {
