@@ -3,7 +3,9 @@
 # on it with 1 and 2 threads (wall time, ingest MB/s and its ratio to a bare JSON scan of the same
 # files with as many threads just before, the faster of two rounds; peak RSS; what was read from
 # disk rather than the page cache; the speedup from 1 to 2 threads, of the whole run and of each
-# phase, beside the bare scan's own).
+# phase, beside the bare scan's own). Ingest alone (the `ingest` example: everything a run does
+# before its collector takes the rows, the rows counted and let go) is measured beside the scan,
+# the faster of two rounds too: a run's ingest phase also writes the fact tables as they come.
 #
 #   CITIES=1000 scripts/bench-fleet.sh      # 1,000 cities × 10 systems × 4 periods (~25 GB)
 #
@@ -17,9 +19,10 @@ cities="${CITIES:-100}"
 fleet="$repo/target/bench-fleet-$cities"
 out="$repo/target/bench-run-$cities"
 (cd "$repo" && cargo build --release --locked --bin mim6 &&
-    cargo build --release --locked -p mim6-ingest --example scan)
+    cargo build --release --locked -p mim6-ingest --example scan --example ingest)
 mim6="$repo/target/release/mim6"
 scan="$repo/target/release/examples/scan"
+ingest="$repo/target/release/examples/ingest"
 
 cold() {
     if [ "${COLD:-0}" = 1 ]; then
@@ -61,6 +64,14 @@ for threads in 1 2; do
         RAYON_NUM_THREADS=$threads /usr/bin/time -v -o "$out.scan$threads.$round.txt" \
             taskset -c "0-$((threads - 1))" "$scan" "$fleet"
     done > "$out.scan$threads.txt"
+    for round in 1 2; do
+        cold
+        RAYON_NUM_THREADS=$threads taskset -c "0-$((threads - 1))" "$ingest" "$fleet" | grep "MB/s"
+    done > "$out.ingest$threads.txt"
+    awk -v alone="$(scan_mbs "$out.ingest$threads.txt")" -v bare="$(scan_mbs "$out.scan$threads.txt")" \
+        -v threads="$threads" 'BEGIN {
+        printf "ingest alone, %s thread(s): %.0f MB/s (bare scan %.0f MB/s, %.0f %% of it)\n",
+            threads, alone, bare, 100 * alone / bare }'
     cold
     RAYON_NUM_THREADS=$threads POLARS_MAX_THREADS=$threads /usr/bin/time -v \
         taskset -c "0-$((threads - 1))" \
@@ -94,4 +105,6 @@ PY
 # read from the same place: with COLD=1, or a fleet small enough to stay in the page cache.
 awk -v one="$(scan_mbs "$out.scan1.txt")" -v two="$(scan_mbs "$out.scan2.txt")" 'BEGIN {
     printf "bare scan, 1 -> 2 threads: %.0f -> %.0f MB/s, %.2fx\n", one, two, two / one }'
-[ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json" "$out".scan?.?.txt
+awk -v one="$(scan_mbs "$out.ingest1.txt")" -v two="$(scan_mbs "$out.ingest2.txt")" 'BEGIN {
+    printf "ingest alone, 1 -> 2 threads: %.0f -> %.0f MB/s, %.2fx\n", one, two, two / one }'
+[ "${KEEP:-0}" = 1 ] || rm -rf "$fleet" "$out" "$out.run1.json" "$out.run2.json" "$out".scan?.?.txt "$out".ingest?.txt
