@@ -266,32 +266,57 @@ fn announce_all(
 /// At most this much of the next batch's files is fetched ahead.
 const FETCH_AHEAD: u64 = 256 << 20;
 
+/// When this many files in a row, from the first, are in memory, so are taken to be the rest.
+const IN_MEMORY: usize = 8;
+
 /// Asks the system to start reading `paths` from disk, the first `each` bytes of each and
 /// `budget` bytes in all, without waiting for it: the disk reads them while the processors
 /// are busy with the files before, where reading one file at a time a thread waits for the
-/// disk at each file and the disk for the thread. Only a hint, without effect where there is
-/// no such call or the files are in memory already; a file that cannot be opened is left to
-/// the read that follows, which says what is wrong.
+/// disk at each file and the disk for the thread. Only a hint; a file that cannot be opened is
+/// left to the read that follows, which says what is wrong. Files already in memory are not
+/// asked for, and when the first [`IN_MEMORY`] are, nor are the others: on a fleet that fits
+/// in memory and was read before, opening every file once more and walking its pages would
+/// only take the processors' time.
 fn prefetch<'p>(paths: impl Iterator<Item = &'p Path>, each: u64, budget: u64) {
     #[cfg(target_os = "linux")]
     {
         let mut left = budget;
-        for path in paths {
+        let mut fetched = false;
+        for (k, path) in paths.enumerate() {
+            if k == IN_MEMORY && !fetched {
+                return;
+            }
             let Ok(file) = std::fs::File::open(path) else {
                 continue;
             };
             let size = file.metadata().map_or(0, |m| m.len()).min(each);
+            let Some(length) = std::num::NonZeroU64::new(size) else {
+                continue;
+            };
+            if in_memory(&file, size - 1) {
+                continue;
+            }
             if size > left {
                 break;
             }
             left -= size;
-            if let Some(length) = std::num::NonZeroU64::new(size) {
-                let _ = rustix::fs::fadvise(&file, 0, Some(length), rustix::fs::Advice::WillNeed);
-            }
+            fetched = true;
+            let _ = rustix::fs::fadvise(&file, 0, Some(length), rustix::fs::Advice::WillNeed);
         }
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (paths, each, budget);
+}
+
+/// Whether the byte at `offset` of `file` is in the page cache: read without waiting for the
+/// disk (`RWF_NOWAIT`). A file whose last byte is in memory is taken to be whole there, as a
+/// file is read from its start: asking the system to fetch it would only walk its pages.
+#[cfg(target_os = "linux")]
+fn in_memory(file: &std::fs::File, offset: u64) -> bool {
+    let mut byte = [0u8; 1];
+    let mut buffers = [std::io::IoSliceMut::new(&mut byte)];
+    rustix::io::preadv2(file, &mut buffers, offset, rustix::io::ReadWriteFlags::NOWAIT)
+        .is_ok_and(|read| read == 1)
 }
 
 /// Ingests the documents under `options.inputs`, handing the fact rows to `sink` in batches:
@@ -562,4 +587,18 @@ pub fn ingest(
         files: summary.files,
         bytes: summary.bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_just_written_is_in_memory_up_to_its_last_byte() {
+        use std::io::Write as _;
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&[b'x'; 10_000]).unwrap();
+        assert!(super::in_memory(&file, 0));
+        assert!(super::in_memory(&file, 9_999));
+        assert!(!super::in_memory(&file, 10_000), "past its end");
+    }
 }
