@@ -132,6 +132,7 @@ impl<'a> Reader<'a> {
 
     /// The string starting here: its content's bounds and whether it holds an escape. Leaves
     /// the reader after the closing quote.
+    #[inline]
     fn string(&mut self) -> Result<(usize, usize, bool), Declined> {
         self.expect(b'"')?;
         let bytes = self.text.as_bytes();
