@@ -315,8 +315,13 @@ fn prefetch<'p>(paths: impl Iterator<Item = &'p Path>, each: u64, budget: u64) {
 fn in_memory(file: &std::fs::File, offset: u64) -> bool {
     let mut byte = [0u8; 1];
     let mut buffers = [std::io::IoSliceMut::new(&mut byte)];
-    rustix::io::preadv2(file, &mut buffers, offset, rustix::io::ReadWriteFlags::NOWAIT)
-        .is_ok_and(|read| read == 1)
+    rustix::io::preadv2(
+        file,
+        &mut buffers,
+        offset,
+        rustix::io::ReadWriteFlags::NOWAIT,
+    )
+    .is_ok_and(|read| read == 1)
 }
 
 /// Ingests the documents under `options.inputs`, handing the fact rows to `sink` in batches:

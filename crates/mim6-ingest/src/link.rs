@@ -244,7 +244,7 @@ impl Implementations {
 
 /// An implementation uuid as linking looks it up, made where the document is read: a uuid in
 /// lowercase canonical form (`8-4-4-4-12` hex digits) as a number, any other as its text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Uuid {
     Number(u128),
     Text(Box<str>),

@@ -73,7 +73,7 @@ const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
 
-/// The bytes of `chunk` (read little-endian: its first byte lowest) that are `"`, `\\` or a
+/// The bytes of `chunk` (read little-endian: its first byte lowest) that are `"`, `\` or a
 /// control character (below 0x20), as the high bit of each. Bytes above the first such byte
 /// may be marked wrongly (a borrow carries into them), the first never: its position is
 /// `trailing_zeros / 8`.
