@@ -24,9 +24,11 @@ mim6="$repo/target/release/mim6"
 scan="$repo/target/release/examples/scan"
 ingest="$repo/target/release/examples/ingest"
 
+# Before each scan, ingest and run: what the last run wrote is flushed to disk first, so that
+# its writeback does not overlap what is measured next; with COLD=1 the page cache is emptied.
 cold() {
+    sync
     if [ "${COLD:-0}" = 1 ]; then
-        sync
         echo 3 > /proc/sys/vm/drop_caches || { echo "COLD=1 needs root" >&2; exit 1; }
     fi
 }
