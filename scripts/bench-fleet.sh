@@ -26,7 +26,7 @@ ingest="$repo/target/release/examples/ingest"
 
 # Before each scan, ingest and run: what the last run wrote is flushed to disk first, so that
 # its writeback does not overlap what is measured next; with COLD=1 the page cache is emptied.
-cold() {
+settle() {
     sync
     if [ "${COLD:-0}" = 1 ]; then
         echo 3 > /proc/sys/vm/drop_caches || { echo "COLD=1 needs root" >&2; exit 1; }
@@ -62,19 +62,19 @@ for threads in 1 2; do
     rm -rf "$out"
     # The scan's yardstick is its faster of two rounds.
     for round in 1 2; do
-        cold
+        settle
         RAYON_NUM_THREADS=$threads /usr/bin/time -v -o "$out.scan$threads.$round.txt" \
             taskset -c "0-$((threads - 1))" "$scan" "$fleet"
     done > "$out.scan$threads.txt"
     for round in 1 2; do
-        cold
+        settle
         RAYON_NUM_THREADS=$threads taskset -c "0-$((threads - 1))" "$ingest" "$fleet" | grep "MB/s"
     done > "$out.ingest$threads.txt"
     awk -v alone="$(scan_mbs "$out.ingest$threads.txt")" -v bare="$(scan_mbs "$out.scan$threads.txt")" \
         -v threads="$threads" 'BEGIN {
         printf "ingest alone, %s thread(s): %.0f MB/s (bare scan %.0f MB/s, %.0f %% of it)\n",
             threads, alone, bare, 100 * alone / bare }'
-    cold
+    settle
     RAYON_NUM_THREADS=$threads POLARS_MAX_THREADS=$threads /usr/bin/time -v \
         taskset -c "0-$((threads - 1))" \
         "$mim6" run "$out.toml" 2> "$out.run$threads.txt" || { cat "$out.run$threads.txt"; exit 1; }
