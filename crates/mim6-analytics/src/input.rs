@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use mim6_ingest::{Facts, SystemRow};
+use mim6_ingest::{Facts, SystemRow, Uuid};
 use polars::prelude::*;
 use polars::series::IsSorted;
 use rustc_hash::FxHashMap;
@@ -93,23 +93,42 @@ fn document_id(
     if of == shard { id } else { number(document) }
 }
 
-/// Strings numbered in order of first appearance.
-#[derive(Default)]
-struct Interner {
-    ids: FxHashMap<Arc<str>, u32>,
-    names: Vec<Arc<str>>,
+/// Names (strings, or uuids) numbered in order of first appearance.
+struct Interner<K = Arc<str>> {
+    ids: FxHashMap<K, u32>,
+    names: Vec<K>,
 }
 
-impl Interner {
-    fn id(&mut self, name: &str) -> u32 {
+impl<K> Default for Interner<K> {
+    fn default() -> Self {
+        Interner {
+            ids: FxHashMap::default(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl<K: Clone + Eq + std::hash::Hash> Interner<K> {
+    /// The number of `name`, made into a key by `own` the first time it is seen.
+    fn id_of<Q>(&mut self, name: &Q, own: impl FnOnce(&Q) -> K) -> u32
+    where
+        Q: ?Sized + Eq + std::hash::Hash,
+        K: std::borrow::Borrow<Q>,
+    {
         if let Some(&id) = self.ids.get(name) {
             return id;
         }
         let id = self.names.len() as u32;
-        let name: Arc<str> = Arc::from(name);
-        self.names.push(Arc::clone(&name));
+        let name = own(name);
+        self.names.push(name.clone());
         self.ids.insert(name, id);
         id
+    }
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        self.id_of(name, |name| Arc::from(name))
     }
 }
 
@@ -214,7 +233,7 @@ struct ShardRows {
     risk_controls: RiskControlColumns,
     risks: RiskColumns,
     documents: Interner,
-    risk_ids: Interner,
+    risk_ids: Interner<Uuid>,
     titles: Interner,
 }
 
@@ -386,7 +405,7 @@ impl Packer {
             f.automated.push(row.automated);
             f.evidence.push(row.evidence.map(seconds));
             for risk in &row.risks {
-                let id = rows.risk_ids.id(risk);
+                let id = rows.risk_ids.id_of(risk, Uuid::clone);
                 rows.risk_controls.push(s, c, id, date);
             }
         }
@@ -397,7 +416,7 @@ impl Packer {
             };
             let shard = self.system_shard[s as usize] as usize;
             let rows = &mut self.shards[shard];
-            let risk = rows.risk_ids.id(&row.risk);
+            let risk = rows.risk_ids.id_of(&row.risk, Uuid::clone);
             for control in &row.mitigated_controls {
                 if let Some(&c) = self.control_index.get(&**control) {
                     rows.risk_controls.push(s, c, risk, seconds(row.date));
@@ -818,7 +837,9 @@ impl ShardRows {
     fn into_parts(self) -> Result<([(&'static str, DataFrame); 4], PartNames)> {
         let names = PartNames {
             documents: self.documents.names,
-            risks: self.risk_ids.names,
+            risks: (self.risk_ids.names.iter())
+                .map(|uuid| Arc::from(uuid.to_string()))
+                .collect(),
             titles: self.titles.names,
         };
         let c = self.claims;

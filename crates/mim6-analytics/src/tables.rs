@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use mim6_ingest::Facts;
+use mim6_ingest::{Facts, Uuid};
 use polars::prelude::*;
 use rayon::prelude::*;
 
@@ -147,6 +147,29 @@ fn joined_column<R, T: AsRef<str>>(name: &str, rows: &[R], items: impl Fn(&R) ->
         push_joined(items(row), out);
         true
     })
+}
+
+/// A column of `rows`' lists of uuids, written as [`push_joined`] writes a list.
+fn joined_uuids_column<R>(name: &str, rows: &[R], uuids: impl Fn(&R) -> &[Uuid]) -> Column {
+    text_column(name, rows, |row, out| {
+        for (k, uuid) in uuids(row).iter().enumerate() {
+            if k > 0 {
+                out.push('|');
+            }
+            uuid.push_to(out);
+        }
+        true
+    })
+}
+
+/// A column of `rows`' uuids, written as they were read (`None` is null).
+fn uuid_column<R>(name: &str, rows: &[R], uuid: impl Fn(&R) -> Option<&Uuid>) -> Column {
+    let mut column = StringChunkedBuilder::new(name.into(), rows.len());
+    let mut buffer = [0; 36];
+    for row in rows {
+        column.append_option(uuid(row).map(|u| u.as_str(&mut buffer)));
+    }
+    column.finish().into_column()
 }
 
 /// A text column of `rows`, borrowed from them (`None` is null).
@@ -322,7 +345,7 @@ impl FactRows {
                 Column::new("city".into(), cities),
                 str_column("control", i, |r| Some(&*r.control)),
                 str_column("statement", i, |r| r.statement.as_deref()),
-                str_column("component", i, |r| r.component.as_deref()),
+                uuid_column("component", i, |r| r.component.as_ref()),
                 str_column("state", i, |r| r.state.as_deref()),
                 str_column("origination", i, |r| r.origination.as_deref()),
                 Column::new(
@@ -341,7 +364,7 @@ impl FactRows {
                 path_column("document", f, |r| &r.document),
                 str_column("result", f, |r| Some(&*r.result)),
                 date_column("date", f, |r| Some(r.date)),
-                str_column("finding", f, |r| Some(r.finding.as_str())),
+                uuid_column("finding", f, |r| Some(&r.finding)),
                 str_column("control", f, |r| Some(&*r.control)),
                 str_column("target", f, |r| Some(r.target.as_str())),
                 Column::new(
@@ -357,13 +380,13 @@ impl FactRows {
                     f.iter().map(|r| r.automated).collect::<Vec<_>>(),
                 ),
                 date_column("evidence", f, |r| r.evidence),
-                joined_column("risks", f, |r| &r.risks),
+                joined_uuids_column("risks", f, |r| &r.risks),
             ]),
             FactRows::Observation(o) => frame(vec![
                 str_column("system", o, |r| Some(&*r.system)),
                 Column::new("region".into(), regions),
                 str_column("result", o, |r| Some(&*r.result)),
-                str_column("observation", o, |r| Some(r.observation.as_str())),
+                uuid_column("observation", o, |r| Some(&r.observation)),
                 str_column("methods", o, |r| Some(&*r.methods)),
                 str_column("origins", o, |r| Some(&*r.origins)),
                 date_column("collected", o, |r| Some(r.collected)),
@@ -382,7 +405,7 @@ impl FactRows {
                         r.iter().map(|x| x.source).collect::<Vec<_>>(),
                     ),
                     date_column("date", r, |x| Some(x.date)),
-                    str_column("risk", r, |x| Some(x.risk.as_str())),
+                    uuid_column("risk", r, |x| Some(&x.risk)),
                     str_column("title", r, |x| Some(x.title.as_str())),
                     str_column("status", r, |x| Some(&*x.status)),
                     date_column("deadline", r, |x| x.deadline),
@@ -416,9 +439,9 @@ impl FactRows {
                 Column::new("city".into(), cities),
                 path_column("document", q, |x| &x.document),
                 date_column("date", q, |x| Some(x.date)),
-                str_column("item", q, |x| x.item.as_deref()),
+                uuid_column("item", q, |x| x.item.as_ref()),
                 str_column("title", q, |x| Some(x.title.as_str())),
-                joined_column("risks", q, |x| &x.risks),
+                joined_uuids_column("risks", q, |x| &x.risks),
             ]),
         }
     }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use crate::Uuid;
+
 /// A system: one system security plan, attributed to a city and a region.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SystemRow {
@@ -39,7 +41,7 @@ pub struct ImplementationRow {
     /// Statement id, for statement-level claims.
     pub statement: Option<String>,
     /// The component's uuid (`None` for a requirement without by-components).
-    pub component: Option<String>,
+    pub component: Option<Uuid>,
     /// `implementation-status/@state`, if any.
     pub state: Option<Arc<str>>,
     /// The requirement's `control-origination` prop, if any.
@@ -62,7 +64,7 @@ pub struct FindingRow {
     /// The result's date: its end, else its start.
     pub date: Timestamp,
     /// The finding's uuid.
-    pub finding: String,
+    pub finding: Uuid,
     /// The control: the target id up to the first `_`.
     pub control: String,
     /// The target id (`ac-2.1_obj.a`).
@@ -76,7 +78,7 @@ pub struct FindingRow {
     /// The newest `collected` among them.
     pub evidence: Option<Timestamp>,
     /// Uuids of the risks the finding names.
-    pub risks: Vec<String>,
+    pub risks: Vec<Uuid>,
 }
 
 /// An observation of an assessment result.
@@ -87,7 +89,7 @@ pub struct ObservationRow {
     /// The result's uuid.
     pub result: Arc<str>,
     /// The observation's uuid.
-    pub observation: String,
+    pub observation: Uuid,
     /// Its methods, `|`-separated (`TEST|EXAMINE`).
     pub methods: Arc<str>,
     /// Its origin actor types, `|`-separated (`tool`, `party`, `assessment-platform`).
@@ -135,7 +137,7 @@ pub struct RiskRow {
     /// The copy's date: the result's date, or the POA&M's last-modified.
     pub date: Timestamp,
     /// The risk's uuid.
-    pub risk: String,
+    pub risk: Uuid,
     /// Its title.
     pub title: String,
     /// Its status.
@@ -174,11 +176,11 @@ pub struct PoamItemRow {
     /// The POA&M's last-modified.
     pub date: Timestamp,
     /// The item's uuid, if any.
-    pub item: Option<String>,
+    pub item: Option<Uuid>,
     /// Its title.
     pub title: String,
     /// Uuids of the risks it tracks.
-    pub risks: Vec<String>,
+    pub risks: Vec<Uuid>,
 }
 
 /// An ingested document.

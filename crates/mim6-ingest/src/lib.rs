@@ -15,6 +15,7 @@ mod project;
 mod reader;
 mod risk;
 mod time;
+mod uuid;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ pub use facts::{
     RiskRow, SystemRow,
 };
 pub use parse::Rejection;
+pub use uuid::Uuid;
 
 /// What to ingest and how.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 
 use crate::facts::{DocumentRow, Facts, SystemRow};
 use crate::parse::{Attribution, Parsed, Read, Rejection, Resource};
+use crate::uuid::{Repr, Uuid};
 
 /// A document read, with the input folder it was found under.
 #[derive(Debug)]
@@ -214,9 +215,9 @@ impl Implementations {
         let mut numbered = Vec::with_capacity(pairs.len());
         for (uuid, control) in pairs {
             let control = names.id(&control);
-            match uuid {
-                Uuid::Number(number) => numbered.push((number, control)),
-                Uuid::Text(text) => {
+            match uuid.0 {
+                Repr::Number(number) => numbered.push((number, control)),
+                Repr::Text(text) => {
                     out.other.insert(text, control);
                 }
             }
@@ -231,56 +232,15 @@ impl Implementations {
     }
 
     fn get(&self, uuid: &Uuid) -> Option<u32> {
-        match uuid {
-            Uuid::Number(number) => self
+        match &uuid.0 {
+            Repr::Number(number) => self
                 .uuids
                 .binary_search(number)
                 .ok()
                 .map(|i| self.controls[i]),
-            Uuid::Text(text) => self.other.get(text).copied(),
+            Repr::Text(text) => self.other.get(text).copied(),
         }
     }
-}
-
-/// An implementation uuid as linking looks it up, made where the document is read: a uuid in
-/// lowercase canonical form (`8-4-4-4-12` hex digits) as a number, any other as its text.
-#[derive(Debug)]
-pub(crate) enum Uuid {
-    Number(u128),
-    Text(Box<str>),
-}
-
-impl Uuid {
-    pub(crate) fn of(text: &str) -> Uuid {
-        match uuid_number(text) {
-            Some(number) => Uuid::Number(number),
-            None => Uuid::Text(text.into()),
-        }
-    }
-}
-
-/// A uuid in lowercase canonical form (`8-4-4-4-12` hex digits) as a number.
-fn uuid_number(text: &str) -> Option<u128> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 36 {
-        return None;
-    }
-    let mut number = 0u128;
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if b != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        number = number << 4 | u128::from(digit);
-    }
-    Some(number)
 }
 
 /// Control ids, numbered.

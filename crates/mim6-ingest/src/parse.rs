@@ -10,9 +10,9 @@ use rustc_hash::FxHashSet;
 use serde::Deserialize;
 
 use crate::facts::{FindingRow, ImplementationRow, ObservationRow, PoamItemRow, RiskRow};
-use crate::link::Uuid;
 use crate::project::{self, Prop, Root};
 use crate::risk;
+use crate::uuid::Uuid;
 
 /// Why a document was not ingested.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -409,7 +409,7 @@ fn build_ssp<'r>(
                 system: Arc::clone(&shared.system),
                 control: Arc::clone(&control),
                 statement: statement.map(str::to_owned),
-                component: by.map(|b| b.component_uuid.to_string()),
+                component: by.map(|b| Uuid::of(&b.component_uuid)),
                 state,
                 origination: origination.clone(),
                 inherited: by.is_some_and(|b| !b.inherited.is_empty()),
@@ -522,7 +522,7 @@ fn build_ar<'r>(
             observations.push(ObservationRow {
                 system: Arc::clone(&shared.system),
                 result: Arc::clone(&result_uuid),
-                observation: observation.uuid.to_string(),
+                observation: Uuid::of(&observation.uuid),
                 methods: shared.joined(observation.methods.iter().map(AsRef::as_ref)),
                 origins: shared.joined(origins),
                 collected,
@@ -556,7 +556,7 @@ fn build_ar<'r>(
                 document: Arc::clone(&shared.document),
                 result: Arc::clone(&result_uuid),
                 date,
-                finding: finding.uuid.to_string(),
+                finding: Uuid::of(&finding.uuid),
                 control: control_of(&finding.target.target_id),
                 target: finding.target.target_id.to_string(),
                 satisfied,
@@ -566,7 +566,7 @@ fn build_ar<'r>(
                 risks: finding
                     .related_risks
                     .iter()
-                    .map(|r| r.risk_uuid.to_string())
+                    .map(|r| Uuid::of(&r.risk_uuid))
                     .collect(),
             });
         }
@@ -625,12 +625,12 @@ fn build_poam<'r>(
             system: Arc::clone(&shared.system),
             document: Arc::clone(&shared.document),
             date,
-            item: item.uuid.as_deref().map(str::to_owned),
+            item: item.uuid.as_deref().map(Uuid::of),
             title: item.title.to_string(),
             risks: item
                 .related_risks
                 .iter()
-                .map(|r| r.risk_uuid.to_string())
+                .map(|r| Uuid::of(&r.risk_uuid))
                 .collect(),
         });
     }
@@ -732,7 +732,7 @@ fn build_risk(
         document: Arc::clone(&shared.document),
         source,
         date,
-        risk: item.uuid.to_string(),
+        risk: Uuid::of(&item.uuid),
         title: item.title.to_string(),
         status: shared.token(&item.status),
         deadline,

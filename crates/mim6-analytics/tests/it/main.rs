@@ -501,7 +501,7 @@ fn results_tied_on_date_and_document_go_to_the_later_finding() {
         document: std::path::Path::new("x1/ar-2025-09-15.json").into(),
         result: result.into(),
         date: "2025-09-15T00:00:00Z".parse().unwrap(),
-        finding: format!("{result}-f"),
+        finding: mim6_ingest::Uuid::of(&format!("{result}-f")),
         control: "ac-1".into(),
         target: "ac-1_smt".into(),
         satisfied,

@@ -224,10 +224,10 @@ fn risks_carry_their_facets_lifecycle_and_controls() {
         }
     }
     // Findings name risks that their results list.
-    let risks: BTreeSet<&str> = facts.risks.iter().map(|r| r.risk.as_str()).collect();
+    let risks: BTreeSet<&mim6_ingest::Uuid> = facts.risks.iter().map(|r| &r.risk).collect();
     for finding in &facts.findings {
         for risk in &finding.risks {
-            assert!(risks.contains(risk.as_str()));
+            assert!(risks.contains(risk));
         }
         assert_eq!(finding.observations, 1);
     }

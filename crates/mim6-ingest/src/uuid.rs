@@ -1,0 +1,199 @@
+//! Uuids as the fact rows hold them: sixteen bytes for a uuid in the form the fleets write
+//! (lowercase, `8-4-4-4-12` hex digits), the text itself for anything else, so that the rows
+//! of a run make no allocation a uuid and compare uuids as numbers.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// A uuid read from a document: its text, held as a number when it is in lowercase canonical
+/// form. Equal, ordered and written as the text it was read from.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Uuid(pub(crate) Repr);
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Repr {
+    /// A lowercase canonical uuid, its 32 hex digits as a number.
+    Number(u128),
+    /// Any other text (never a lowercase canonical uuid, so that equal texts are equal).
+    Text(Box<str>),
+}
+
+/// The length of a canonical uuid's text.
+const LENGTH: usize = 36;
+
+/// Where the canonical text has its hyphens.
+const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+
+/// Each byte's value as a lowercase hex digit, or `0xff`.
+const DIGITS: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut b = 0;
+    while b < 10 {
+        table[b'0' as usize + b] = b as u8;
+        b += 1;
+    }
+    let mut b = 0;
+    while b < 6 {
+        table[b'a' as usize + b] = 10 + b as u8;
+        b += 1;
+    }
+    table
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Uuid {
+    /// The uuid whose text is `text`.
+    pub fn of(text: &str) -> Uuid {
+        match number(text.as_bytes()) {
+            Some(number) => Uuid(Repr::Number(number)),
+            None => Uuid(Repr::Text(text.into())),
+        }
+    }
+
+    /// Its text, written into `buffer` when it is held as a number.
+    pub fn as_str<'a>(&'a self, buffer: &'a mut [u8; LENGTH]) -> &'a str {
+        match &self.0 {
+            Repr::Text(text) => text,
+            Repr::Number(number) => {
+                let digits = number.to_be_bytes();
+                let mut at = 0;
+                for (k, byte) in digits.iter().enumerate() {
+                    // Digits 8, 12, 16 and 20 (bytes 4, 6, 8, 10) follow a hyphen.
+                    if matches!(k, 4 | 6 | 8 | 10) {
+                        buffer[at] = b'-';
+                        at += 1;
+                    }
+                    buffer[at] = HEX[usize::from(byte >> 4)];
+                    buffer[at + 1] = HEX[usize::from(byte & 0xf)];
+                    at += 2;
+                }
+                std::str::from_utf8(buffer).expect("hex digits and hyphens")
+            }
+        }
+    }
+
+    /// Appends its text to `out`.
+    pub fn push_to(&self, out: &mut String) {
+        out.push_str(self.as_str(&mut [0; LENGTH]));
+    }
+}
+
+/// The number of a lowercase canonical uuid's text, `None` for any other text.
+fn number(text: &[u8]) -> Option<u128> {
+    let text: &[u8; LENGTH] = text.try_into().ok()?;
+    if HYPHENS.iter().any(|&at| text[at] != b'-') {
+        return None;
+    }
+    let mut number = 0u128;
+    let mut invalid = 0u8;
+    for (k, &byte) in text.iter().enumerate() {
+        if HYPHENS.contains(&k) {
+            continue;
+        }
+        let digit = DIGITS[usize::from(byte)];
+        invalid |= digit;
+        number = number << 4 | u128::from(digit & 0xf);
+    }
+    (invalid & 0xf0 == 0).then_some(number)
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str(&mut [0; LENGTH]))
+    }
+}
+
+impl fmt::Debug for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(&mut [0; LENGTH]), f)
+    }
+}
+
+impl Ord for Uuid {
+    /// The order of their texts.
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (&self.0, &other.0) {
+            // Fixed-width lowercase hex digits sort as their numbers do.
+            (Repr::Number(a), Repr::Number(b)) => a.cmp(b),
+            _ => self
+                .as_str(&mut [0; LENGTH])
+                .cmp(other.as_str(&mut [0; LENGTH])),
+        }
+    }
+}
+
+impl PartialOrd for Uuid {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq<str> for Uuid {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str(&mut [0; LENGTH]) == other
+    }
+}
+
+impl PartialEq<&str> for Uuid {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_uuid_is_written_as_it_was_read_whatever_its_form() {
+        for text in [
+            "6f3c1e2a-0000-4000-8000-00000000000b",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff",
+            "00000000-0000-0000-0000-000000000000",
+            "6F3C1E2A-0000-4000-8000-00000000000C",
+            "6f3c1e2a-0000-4000-8000-00000000000g",
+            "6f3c1e2a00000-4000-8000-00000000000b",
+            "6f3c1e2a-0000-4000-8000-00000000000",
+            "not-a-uuid",
+            "",
+            "é3c1e2a-0000-4000-8000-00000000000b",
+        ] {
+            let uuid = Uuid::of(text);
+            assert_eq!(uuid.to_string(), text);
+            assert_eq!(uuid, *text);
+        }
+        assert!(matches!(
+            Uuid::of("6f3c1e2a-0000-4000-8000-00000000000b").0,
+            Repr::Number(0x6f3c1e2a_0000_4000_8000_00000000000b)
+        ));
+        assert!(matches!(
+            Uuid::of("6F3C1E2A-0000-4000-8000-00000000000C").0,
+            Repr::Text(_)
+        ));
+    }
+
+    #[test]
+    fn uuids_sort_and_compare_as_their_texts() {
+        let texts = [
+            "00000000-0000-4000-8000-000000000001",
+            "0000000a-0000-4000-8000-000000000000",
+            "00000009-0000-4000-8000-000000000000",
+            "6F3C1E2A-0000-4000-8000-00000000000C",
+            "6f3c1e2a-0000-4000-8000-00000000000c",
+            "a",
+            "zz",
+            "f",
+        ];
+        let mut uuids: Vec<Uuid> = texts.iter().map(|t| Uuid::of(t)).collect();
+        uuids.sort();
+        let mut sorted = texts.to_vec();
+        sorted.sort();
+        let back: Vec<String> = uuids.iter().map(Uuid::to_string).collect();
+        assert_eq!(back, sorted);
+        assert_ne!(
+            Uuid::of("6F3C1E2A-0000-4000-8000-00000000000C"),
+            Uuid::of("6f3c1e2a-0000-4000-8000-00000000000c")
+        );
+    }
+}
