@@ -47,6 +47,23 @@ enum Command {
     Report(report::Args),
 }
 
+/// The error and its causes, `: `-separated. A cause is left out when the message before it
+/// already ends with it: the libraries' errors name their cause in their own message.
+fn message(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -76,8 +93,34 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("mim6: error: {err:#}");
+            eprintln!("mim6: error: {}", message(&err));
             ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context as _;
+
+    #[test]
+    fn a_cause_the_message_before_it_names_is_said_once() {
+        let full = std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left");
+        let written = oscal_io::Error::Io {
+            path: "out/a.json".into(),
+            action: "cannot write",
+            source: full,
+        };
+        let err = Err::<(), _>(written)
+            .context("cannot generate the fleet")
+            .unwrap_err();
+        assert_eq!(
+            super::message(&err),
+            "cannot generate the fleet: out/a.json: cannot write: no space left"
+        );
+        let bare = Err::<(), _>(std::io::Error::other("gone"))
+            .context("cannot open the lock")
+            .unwrap_err();
+        assert_eq!(super::message(&bare), "cannot open the lock: gone");
     }
 }

@@ -34,11 +34,11 @@ pub fn write_atomic_with(
     let mut file = builder
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, "cannot create a temporary file in", e))?;
-    let temporary = file.path().to_owned();
-    write(file.as_file_mut()).map_err(|e| Error::io(&temporary, "cannot write", e))?;
+    // A failure names the file being written: its temporary file is removed as it is let go.
+    write(file.as_file_mut()).map_err(|e| Error::io(path, "cannot write", e))?;
     file.as_file()
         .sync_all()
-        .map_err(|e| Error::io(&temporary, "cannot sync", e))?;
+        .map_err(|e| Error::io(path, "cannot sync", e))?;
     file.persist(path)
         .map_err(|e| Error::io(path, "cannot rename into place", e.error))?;
     Ok(())
@@ -237,6 +237,31 @@ mod tests {
                 "readable by others, like any output: {mode:o}"
             );
         }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+    }
+
+    #[test]
+    fn a_write_that_fails_names_the_file_and_leaves_the_old_one_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.json");
+        std::fs::write(&target, "old").unwrap();
+        let err = write_atomic_with(&target, |out| {
+            out.write_all(b"half")?;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "no space left",
+            ))
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("{}: cannot write: no space left", target.display())
+        );
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
