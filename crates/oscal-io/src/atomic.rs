@@ -178,7 +178,19 @@ impl StagedDir {
             std::fs::remove_dir_all(&self.old)
                 .map_err(|e| Error::io(&self.old, "cannot remove", e))?;
         }
-        Ok(self.target)
+        Ok(std::mem::take(&mut self.target))
+    }
+}
+
+impl Drop for StagedDir {
+    /// A folder let go without being committed (a run that failed) is removed, so that what
+    /// it held does not stay on disk, where a failure for want of space would leave it full.
+    fn drop(&mut self) {
+        if let Some(syncing) = self.syncing.take() {
+            let _ = syncing.finish();
+        }
+        // Gone already once committed.
+        let _ = std::fs::remove_dir_all(&self.staging);
     }
 }
 
@@ -327,9 +339,15 @@ mod tests {
             err.to_string().contains("no-such-folder/city.html"),
             "{err}"
         );
-        // A run that fails drops its staged folder: the old one stays whole.
+        // A run that fails drops its staged folder: the old one stays whole, and nothing of
+        // the new one is left.
         drop(staged);
         assert_eq!(std::fs::read(target.join("index.html")).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("report")]);
     }
 
     #[test]
