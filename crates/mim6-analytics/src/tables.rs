@@ -490,6 +490,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     }
 }
 
+/// Polars' failure to write `path` (a full disk, say), with the file named.
+fn failed_writing(path: &Path) -> impl FnOnce(PolarsError) -> Error + '_ {
+    move |e| io(path)(std::io::Error::other(e))
+}
+
 /// The Parquet file of `name` for `region` (the folder without a region level when `None`).
 fn parquet_path(dir: &Path, name: &str, partition: &[(&str, String)]) -> PathBuf {
     let mut folder = dir.join(name);
@@ -568,11 +573,17 @@ fn key_runs(
     Ok(runs)
 }
 
-fn write_csv(table: &mut DataFrame, header: bool, file: &mut std::fs::File) -> Result<()> {
+/// Writes `table` to `file`, the file at `path`.
+fn write_csv(
+    table: &mut DataFrame,
+    header: bool,
+    file: &mut std::fs::File,
+    path: &Path,
+) -> Result<()> {
     CsvWriter::new(&mut *file)
         .include_header(header)
-        .finish(table)?;
-    Ok(())
+        .finish(table)
+        .map_err(failed_writing(path))
 }
 
 /// Writes one whole table into `dir` (a staging folder); returns the files written, not yet
@@ -608,7 +619,7 @@ pub(crate) fn write_part(
             std::fs::OpenOptions::new().append(true).open(&path)
         }
         .map_err(io(&path))?;
-        write_csv(&mut table, first, &mut file)?;
+        write_csv(&mut table, first, &mut file, &path)?;
         if first {
             written.push(path);
         }
@@ -630,7 +641,9 @@ pub(crate) fn write_part(
                     let file = std::fs::File::create_new(&path).map_err(io(&path))?;
                     // Buffered: the writer writes the file's metadata in many small pieces.
                     let mut file = std::io::BufWriter::new(file);
-                    parquet_writer(&mut file).finish(&mut part)?;
+                    parquet_writer(&mut file)
+                        .finish(&mut part)
+                        .map_err(failed_writing(&path))?;
                     file.flush().map_err(io(&path))?;
                     Ok(path)
                 })
@@ -712,7 +725,7 @@ impl OpenParquet {
             mut file,
             ..
         } = self;
-        writer.finish()?;
+        writer.finish().map_err(failed_writing(&path))?;
         file.flush().map_err(io(&path))?;
         Ok(path)
     }
@@ -857,12 +870,12 @@ impl TableFiles {
                         return Ok(());
                     }
                     let first = csv.is_none();
+                    let path = dir.join(format!("{name}.csv"));
                     if first {
-                        let path = dir.join(format!("{name}.csv"));
                         *csv = Some(std::fs::File::create(&path).map_err(io(&path))?);
                     }
                     let file = csv.as_mut().expect("opened above");
-                    write_csv(&mut table.clone(), first, file)
+                    write_csv(&mut table.clone(), first, file, &path)
                 },
                 || -> Result<()> {
                     if !formats.parquet || table.height() == 0 {
@@ -901,8 +914,11 @@ impl ParquetFiles {
                 .iter_mut()
                 .filter_map(|(folder, open)| Some((open, *folders.get(folder)?)))
                 .collect();
-            work.into_par_iter()
-                .try_for_each(|(open, part)| Ok::<_, Error>(open.writer.write_batch(part)?))?;
+            work.into_par_iter().try_for_each(|(open, part)| {
+                open.writer
+                    .write_batch(part)
+                    .map_err(failed_writing(&open.path))
+            })?;
         }
         Ok(())
     }
@@ -998,6 +1014,24 @@ mod tests {
             "row" => (0..regions.len() as u32).collect::<Vec<_>>(),
         )
         .unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_table_that_cannot_be_written_names_its_file() {
+        // Every write to /dev/full fails as on a full disk.
+        let mut full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let path = Path::new("tables.staging/fact_risk.csv");
+        let err = write_csv(&mut table(&["north"; 1000]), true, &mut full, path).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("tables.staging/fact_risk.csv: ")
+                && text.contains("No space left on device"),
+            "{text}"
+        );
     }
 
     #[test]
