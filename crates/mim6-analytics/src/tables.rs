@@ -100,13 +100,13 @@ fn push_timestamp(t: jiff::Timestamp, out: &mut String) {
     out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
-/// Writes `items` separated by `|`.
-fn push_joined(items: &[impl AsRef<str>], out: &mut String) {
+/// Writes `items` separated by `|`, each as `push` writes it.
+fn push_joined<T>(items: &[T], out: &mut String, mut push: impl FnMut(&T, &mut String)) {
     for (k, item) in items.iter().enumerate() {
         if k > 0 {
             out.push('|');
         }
-        out.push_str(item.as_ref());
+        push(item, out);
     }
 }
 
@@ -144,7 +144,7 @@ fn path_column<R>(name: &str, rows: &[R], path: impl Fn(&R) -> &std::path::Path)
 /// A column of `rows`' lists, each written as [`push_joined`] writes it.
 fn joined_column<R, T: AsRef<str>>(name: &str, rows: &[R], items: impl Fn(&R) -> &[T]) -> Column {
     text_column(name, rows, |row, out| {
-        push_joined(items(row), out);
+        push_joined(items(row), out, |item, out| out.push_str(item.as_ref()));
         true
     })
 }
@@ -152,12 +152,7 @@ fn joined_column<R, T: AsRef<str>>(name: &str, rows: &[R], items: impl Fn(&R) ->
 /// A column of `rows`' lists of uuids, written as [`push_joined`] writes a list.
 fn joined_uuids_column<R>(name: &str, rows: &[R], uuids: impl Fn(&R) -> &[Uuid]) -> Column {
     text_column(name, rows, |row, out| {
-        for (k, uuid) in uuids(row).iter().enumerate() {
-            if k > 0 {
-                out.push('|');
-            }
-            uuid.push_to(out);
-        }
+        push_joined(uuids(row), out, Uuid::push_to);
         true
     })
 }
