@@ -529,11 +529,15 @@ fn reserve(facts: &mut Facts, entries: &[link::Entry]) {
     facts.documents.reserve(entries.len());
 }
 
+/// Batches being read while one is taken.
+const READ_AHEAD: usize = 2;
+
 /// Reads batch after batch with `read` (on the rayon pool) and hands each to `take` (on this
-/// thread) in order, with the batch's tag, reading the next batch while the last one is being
-/// taken; `fetch` is told of each batch when the one before it starts to be read (beside that
-/// read, not before it: the files may well be in memory already, and the hint costs a few
-/// system calls per file).
+/// thread) in order, with the batch's tag, reading the next [`READ_AHEAD`] batches while one
+/// is being taken: a thread done with its share of a batch goes on with the next, instead of
+/// waiting for the last document of the batch and for `take`. `fetch` is told of each batch
+/// when the one before it starts to be read (beside that read, not before it: the files may
+/// well be in memory already, and the hint costs a few system calls per file).
 fn pipelined<'b, K: Copy + Send, T: Send>(
     batches: impl Iterator<Item = (K, &'b [usize])>,
     read: &(dyn Fn(&[usize]) -> T + Sync),
@@ -541,28 +545,38 @@ fn pipelined<'b, K: Copy + Send, T: Send>(
     mut take: impl FnMut((K, T)) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let mut batches = batches.peekable();
-    let Some((tag, first)) = batches.next() else {
-        return Ok(());
-    };
-    fetch(first);
-    if let Some((_, next)) = batches.peek() {
-        fetch(next);
+    if let Some((_, first)) = batches.peek() {
+        fetch(first);
     }
-    let mut pending = (tag, read(first));
-    while let Some((tag, batch)) = batches.next() {
-        let ahead = batches.peek().map(|(_, ahead)| *ahead);
-        let mut next = None;
-        let taken = rayon::in_place_scope(|scope| {
-            scope.spawn(|_| next = Some(read(batch)));
-            if let Some(ahead) = ahead {
-                fetch(ahead);
+    rayon::in_place_scope(|scope| {
+        // The batches being read, in order, each with the channel its outcome comes by.
+        let mut reading = std::collections::VecDeque::with_capacity(READ_AHEAD + 1);
+        let mut read_ahead = |reading: &mut std::collections::VecDeque<_>| {
+            while reading.len() < READ_AHEAD
+                && let Some((tag, batch)) = batches.next()
+            {
+                let (done, outcome) = std::sync::mpsc::sync_channel(1);
+                scope.spawn(move |_| {
+                    // Only this side is gone if `take` failed.
+                    let _ = done.send(read(batch));
+                });
+                if let Some((_, next)) = batches.peek() {
+                    fetch(next);
+                }
+                reading.push_back((tag, outcome));
             }
-            take(pending)
-        });
-        taken?;
-        pending = (tag, next.expect("the scope waits for the batch it read"));
-    }
-    take(pending)
+        };
+        read_ahead(&mut reading);
+        while let Some((tag, outcome)) = reading.pop_front() {
+            // A read that panicked sends nothing: the scope passes its panic on as it ends.
+            let Ok(batch) = outcome.recv() else {
+                return Ok(());
+            };
+            read_ahead(&mut reading);
+            take((tag, batch))?;
+        }
+        Ok(())
+    })
 }
 
 /// For the fuzzer: reads `text` as ingest reads a JSON document, with the fast reader and,
@@ -607,5 +621,44 @@ mod tests {
         assert!(super::in_memory(&file, 0));
         assert!(super::in_memory(&file, 9_999));
         assert!(!super::in_memory(&file, 10_000), "past its end");
+    }
+
+    #[test]
+    fn batches_read_ahead_are_taken_in_order_and_a_failed_take_stops_them() {
+        use std::cell::RefCell;
+        let items: Vec<usize> = (0..40).collect();
+        let batches = || items.chunks(3).map(|batch| (batch[0] / 3, batch));
+        // Each batch is read faster than the one before, so that those read ahead are done
+        // first.
+        let read = |batch: &[usize]| {
+            let wait = 2 * (items.len() - batch[0]);
+            std::thread::sleep(std::time::Duration::from_millis(wait as u64));
+            batch.iter().sum::<usize>()
+        };
+        let fetched = RefCell::new(Vec::new());
+        let fetch = |batch: &[usize]| fetched.borrow_mut().push(batch[0] / 3);
+        let mut taken = Vec::new();
+        super::pipelined(batches(), &read, &fetch, |(k, sum)| {
+            taken.push((k, sum));
+            Ok(())
+        })
+        .unwrap();
+        let expected: Vec<(usize, usize)> = batches()
+            .map(|(k, batch)| (k, batch.iter().sum()))
+            .collect();
+        assert_eq!(taken, expected);
+        assert_eq!(*fetched.borrow(), (0..14).collect::<Vec<_>>());
+
+        let mut takes = 0;
+        let error = super::pipelined(batches(), &read, &|_| {}, |_| {
+            takes += 1;
+            match takes {
+                3 => Err(super::Error::Sink("stopped".into())),
+                _ => Ok(()),
+            }
+        })
+        .unwrap_err();
+        assert!(error.to_string().contains("stopped"), "{error}");
+        assert_eq!(takes, 3, "nothing is taken after a failure");
     }
 }
