@@ -21,8 +21,8 @@ pub(crate) enum Repr {
 /// The length of a canonical uuid's text.
 const LENGTH: usize = 36;
 
-/// Where the canonical text has its hyphens.
-const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+/// The hex digits of each group of the canonical text, a hyphen between one and the next.
+const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
 
 /// Each byte's value as a lowercase hex digit, or `0xff`.
 const DIGITS: [u8; 256] = {
@@ -56,17 +56,19 @@ impl Uuid {
         match &self.0 {
             Repr::Text(text) => text,
             Repr::Number(number) => {
-                let digits = number.to_be_bytes();
-                let mut at = 0;
-                for (k, byte) in digits.iter().enumerate() {
-                    // Digits 8, 12, 16 and 20 (bytes 4, 6, 8, 10) follow a hyphen.
-                    if matches!(k, 4 | 6 | 8 | 10) {
-                        buffer[at] = b'-';
-                        at += 1;
+                // The digits from the last, the text from its end.
+                let mut number = *number;
+                let mut at = LENGTH;
+                for (k, &group) in GROUPS.iter().enumerate().rev() {
+                    for _ in 0..group {
+                        at -= 1;
+                        buffer[at] = HEX[(number & 0xf) as usize];
+                        number >>= 4;
                     }
-                    buffer[at] = HEX[usize::from(byte >> 4)];
-                    buffer[at + 1] = HEX[usize::from(byte & 0xf)];
-                    at += 2;
+                    if k > 0 {
+                        at -= 1;
+                        buffer[at] = b'-';
+                    }
                 }
                 std::str::from_utf8(buffer).expect("hex digits and hyphens")
             }
@@ -82,18 +84,22 @@ impl Uuid {
 /// The number of a lowercase canonical uuid's text, `None` for any other text.
 fn number(text: &[u8]) -> Option<u128> {
     let text: &[u8; LENGTH] = text.try_into().ok()?;
-    if HYPHENS.iter().any(|&at| text[at] != b'-') {
-        return None;
-    }
     let mut number = 0u128;
     let mut invalid = 0u8;
-    for (k, &byte) in text.iter().enumerate() {
-        if HYPHENS.contains(&k) {
-            continue;
+    let mut at = 0;
+    for (k, &group) in GROUPS.iter().enumerate() {
+        if k > 0 {
+            if text[at] != b'-' {
+                return None;
+            }
+            at += 1;
         }
-        let digit = DIGITS[usize::from(byte)];
-        invalid |= digit;
-        number = number << 4 | u128::from(digit & 0xf);
+        for &byte in &text[at..at + group] {
+            let digit = DIGITS[usize::from(byte)];
+            invalid |= digit;
+            number = number << 4 | u128::from(digit & 0xf);
+        }
+        at += group;
     }
     (invalid & 0xf0 == 0).then_some(number)
 }
@@ -149,6 +155,7 @@ mod tests {
     fn a_uuid_is_written_as_it_was_read_whatever_its_form() {
         for text in [
             "6f3c1e2a-0000-4000-8000-00000000000b",
+            "0123abcd-4567-89ef-0123-456789abcdef",
             "ffffffff-ffff-ffff-ffff-ffffffffffff",
             "00000000-0000-0000-0000-000000000000",
             "6F3C1E2A-0000-4000-8000-00000000000C",
@@ -167,6 +174,19 @@ mod tests {
             Uuid::of("6f3c1e2a-0000-4000-8000-00000000000b").0,
             Repr::Number(0x6f3c1e2a_0000_4000_8000_00000000000b)
         ));
+        assert!(matches!(
+            Uuid::of("0123abcd-4567-89ef-0123-456789abcdef").0,
+            Repr::Number(0x0123abcd_4567_89ef_0123_456789abcdef)
+        ));
+        // A hyphen out of place, or a digit in a hyphen's place: kept as text.
+        for text in [
+            "0123abcd-4567-89ef-0123-456789abcde-",
+            "0123abcd-4567-89ef-01230456789abcdef",
+            "-123abcd-4567-89ef-0123-456789abcdef",
+        ] {
+            assert!(matches!(Uuid::of(text).0, Repr::Text(_)), "{text}");
+            assert_eq!(Uuid::of(text).to_string(), text);
+        }
         assert!(matches!(
             Uuid::of("6F3C1E2A-0000-4000-8000-00000000000C").0,
             Repr::Text(_)
