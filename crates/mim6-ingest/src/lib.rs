@@ -550,14 +550,14 @@ fn pipelined<'b, K: Copy + Send, T: Send>(
     }
     rayon::in_place_scope(|scope| {
         // The batches being read, in order, each with the channel its outcome comes by.
-        let mut reading = std::collections::VecDeque::with_capacity(READ_AHEAD + 1);
+        let mut reading = std::collections::VecDeque::with_capacity(READ_AHEAD);
         let mut read_ahead = |reading: &mut std::collections::VecDeque<_>| {
             while reading.len() < READ_AHEAD
                 && let Some((tag, batch)) = batches.next()
             {
                 let (done, outcome) = std::sync::mpsc::sync_channel(1);
                 scope.spawn(move |_| {
-                    // Only this side is gone if `take` failed.
+                    // Once `take` failed, nothing receives it: it is let go.
                     let _ = done.send(read(batch));
                 });
                 if let Some((_, next)) = batches.peek() {
