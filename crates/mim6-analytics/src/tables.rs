@@ -684,7 +684,8 @@ const OPEN_PARTITIONS: usize = 64;
 /// The open files of one fact table, and the rows written to them.
 #[derive(Default)]
 struct TableFiles {
-    csv: Option<std::fs::File>,
+    /// The CSV file once begun, with its path.
+    csv: Option<(PathBuf, std::fs::File)>,
     parquet: ParquetFiles,
     rows: usize,
 }
@@ -803,9 +804,7 @@ impl FactSink {
         }
         let mut rows = Vec::with_capacity(self.tables.len());
         for (name, files) in self.tables {
-            if files.csv.is_some() {
-                written.push(self.dir.join(format!("{name}.csv")));
-            }
+            written.extend(files.csv.map(|(path, _)| path));
             written.extend(files.parquet.closed);
             for (_, open) in files.parquet.open {
                 written.push(open.close()?);
@@ -865,12 +864,13 @@ impl TableFiles {
                         return Ok(());
                     }
                     let first = csv.is_none();
-                    let path = dir.join(format!("{name}.csv"));
                     if first {
-                        *csv = Some(std::fs::File::create(&path).map_err(io(&path))?);
+                        let path = dir.join(format!("{name}.csv"));
+                        let file = std::fs::File::create(&path).map_err(io(&path))?;
+                        *csv = Some((path, file));
                     }
-                    let file = csv.as_mut().expect("opened above");
-                    write_csv(&mut table.clone(), first, file, &path)
+                    let (path, file) = csv.as_mut().expect("opened above");
+                    write_csv(&mut table.clone(), first, file, path)
                 },
                 || -> Result<()> {
                     if !formats.parquet || table.height() == 0 {
