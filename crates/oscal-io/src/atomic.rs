@@ -232,6 +232,14 @@ impl FolderLock {
 mod tests {
     use super::*;
 
+    /// The names in the folder `dir`.
+    fn names(dir: &Path) -> Vec<std::ffi::OsString> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect()
+    }
+
     #[test]
     fn replaces_whole_file_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
@@ -249,11 +257,10 @@ mod tests {
                 "readable by others, like any output: {mode:o}"
             );
         }
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+        assert_eq!(
+            names(dir.path()),
+            vec![std::ffi::OsString::from("out.json")]
+        );
     }
 
     #[test]
@@ -274,11 +281,10 @@ mod tests {
             format!("{}: cannot write: no space left", target.display())
         );
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+        assert_eq!(
+            names(dir.path()),
+            vec![std::ffi::OsString::from("out.json")]
+        );
     }
 
     #[test]
@@ -294,11 +300,7 @@ mod tests {
             "untouched until committed"
         );
         assert_eq!(staged.commit().unwrap(), target);
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("report")]);
+        assert_eq!(names(dir.path()), vec![std::ffi::OsString::from("report")]);
         assert!(!target.join("gone.html").exists());
         assert_eq!(std::fs::read(target.join("new.html")).unwrap(), b"new");
     }
@@ -343,11 +345,7 @@ mod tests {
         // the new one is left.
         drop(staged);
         assert_eq!(std::fs::read(target.join("index.html")).unwrap(), b"old");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("report")]);
+        assert_eq!(names(dir.path()), vec![std::ffi::OsString::from("report")]);
     }
 
     #[test]
